@@ -1,0 +1,279 @@
+"""The exporter: per-scrape hub reads, background refresh threads, and the Prometheus collector."""
+
+import logging
+import threading
+import time
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+
+from . import metricdefs
+from .hubreader import HubUnavailable, new_session, read_snapshot
+from .tagcounts import TagCounts, read_counts
+from .taskhistory import HISTOGRAMS, TaskCounts, newest_task_call, newest_task_id, scan_step
+
+LOG = logging.getLogger('kojiforge_metrics')
+
+COUNTS = 'counts'
+TASKS = 'tasks'
+
+
+def _flag(value):
+    return 'true' if value else 'false'
+
+
+class CacheState:
+    """Bookkeeping of one background refresh."""
+
+    # pylint: disable=too-few-public-methods
+
+    def __init__(self):
+        self.last_success = None
+        self.duration = None
+        self.errors = 0
+
+
+class Exporter:
+    """Serves the metrics of one hub. One instance per process: its counters live in memory.
+
+    Scrapes run on the WSGI threads, each with its own koji session; the two background threads
+    (counts, tasks) have theirs. Everything shared sits behind ``self._lock``, which is never
+    held during a hub call.
+    """
+
+    # pylint: disable=too-many-instance-attributes
+
+    def __init__(self, settings, session_factory=new_session, clock=time.time):
+        self.settings = settings
+        self._new_session = session_factory
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._tasks = TaskCounts()
+        self._counts = TagCounts()
+        self._channels = {}
+        self._cache = {COUNTS: CacheState(), TASKS: CacheState()}
+        self._background_sessions = {}
+        self._started = clock()
+        self._stop = threading.Event()
+        self._threads = []
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(self)
+
+    # -- sessions ---------------------------------------------------------------------------
+
+    def _scrape_session(self):
+        session = getattr(self._local, 'session', None)
+        if session is None:
+            session = self._new_session(self.settings)
+            self._local.session = session
+        return session
+
+    def _background_session(self, name):
+        session = self._background_sessions.get(name)
+        if session is None:
+            session = self._new_session(self.settings)
+            self._background_sessions[name] = session
+        return session
+
+    # -- background refreshes ---------------------------------------------------------------
+
+    def _refreshed(self, name, began, error=None):
+        with self._lock:
+            state = self._cache[name]
+            state.duration = self._clock() - began
+            if error is None:
+                state.last_success = self._clock()
+            else:
+                state.errors += 1
+
+    def refresh_counts(self):
+        """Re-read every per-tag and per-package count; True on success."""
+        began = self._clock()
+        try:
+            counts = read_counts(self._background_session(COUNTS), self._counts,
+                                 self.settings.multicall_batch)
+        except Exception as exc:  # pylint: disable=broad-except
+            LOG.warning('refreshing per-tag/per-package counts failed: %s', exc)
+            self._background_sessions.pop(COUNTS, None)
+            self._refreshed(COUNTS, began, exc)
+            return False
+        with self._lock:
+            self._counts = counts
+        self._refreshed(COUNTS, began)
+        return True
+
+    def refresh_tasks(self):
+        """Walk the task ids seen since the last refresh; True on success."""
+        began = self._clock()
+        session = self._background_session(TASKS)
+        try:
+            with session.multicall(strict=True) as multi:
+                channels_call = multi.listChannels()
+                newest_call = newest_task_call(multi)
+            channels = dict((c['id'], c['name']) for c in channels_call.result)
+            newest_id = newest_task_id(newest_call)
+            with self._lock:
+                self._channels.update(channels)
+                if self._tasks.next_id is None:
+                    history = self.settings.task_history
+                    self._tasks.next_id = 1 if history == 'all' else newest_id + 1
+            recheck = True
+            while True:
+                result = scan_step(session, self._tasks, newest_id, self.settings, recheck)
+                recheck = False
+                with self._lock:
+                    self._tasks.apply(result, channels)
+                if result.next_id > newest_id:
+                    break
+        except Exception as exc:  # pylint: disable=broad-except
+            LOG.warning('refreshing finished-task counters failed: %s', exc)
+            self._background_sessions.pop(TASKS, None)
+            self._refreshed(TASKS, began, exc)
+            return False
+        self._refreshed(TASKS, began)
+        return True
+
+    def _loop(self, refresh, interval):
+        while not self._stop.is_set():
+            refresh()
+            self._stop.wait(interval)
+
+    def start(self):
+        """Start the two background refresh threads (once)."""
+        if self._threads:
+            return
+        for name, refresh, interval in (
+                (COUNTS, self.refresh_counts, self.settings.count_refresh_interval),
+                (TASKS, self.refresh_tasks, self.settings.task_refresh_interval)):
+            thread = threading.Thread(target=self._loop, args=(refresh, interval),
+                                      name='kojiforge-metrics-' + name)
+            thread.daemon = True
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self, timeout=None):
+        """Stop the background threads (tests; mod_wsgi just ends the process)."""
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout)
+
+    # -- scrape -----------------------------------------------------------------------------
+
+    def _read_hub(self):
+        with self._lock:
+            known = set(self._channels)
+            names = (dict(self._counts.tag_names), dict(self._counts.target_tags))
+        try:
+            snap = read_snapshot(self._scrape_session(), known, names,
+                                 self.settings.default_max_jobs, now=self._clock())
+        except HubUnavailable as exc:
+            LOG.warning('reading the hub failed: %s', exc)
+            self._local.session = None
+            return None
+        with self._lock:
+            self._channels.update(snap.channels)
+        return snap
+
+    def _cached(self):
+        with self._lock:
+            tasks = self._tasks.copy_for_collect()
+            counts = self._counts
+            cache = dict((name, (s.last_success, s.duration, s.errors))
+                         for name, s in self._cache.items())
+        return tasks, counts, cache
+
+    def collect(self):
+        """prometheus_client collector: read the hub once, add the cached figures."""
+        began = self._clock()
+        snap = self._read_hub()
+        elapsed = self._clock() - began
+        tasks, counts, cache = self._cached()
+        families = {}
+        for spec in metricdefs.METRICS:
+            if spec.kind == metricdefs.GAUGE:
+                family = GaugeMetricFamily(spec.name, spec.doc, labels=spec.labels)
+            elif spec.kind == metricdefs.COUNTER:
+                family = CounterMetricFamily(spec.name, spec.doc, labels=spec.labels)
+            else:
+                family = HistogramMetricFamily(spec.name, spec.doc, labels=spec.labels)
+            families[spec.name] = family
+
+        families['koji_up'].add_metric([], 1 if snap is not None else 0)
+        families['koji_scrape_duration_seconds'].add_metric([], elapsed)
+        if snap is not None:
+            self._add_snapshot(families, snap)
+        self._add_cache_state(families, cache)
+        self._add_counts(families, counts)
+        self._add_tasks(families, tasks)
+        for spec in metricdefs.METRICS:
+            yield families[spec.name]
+
+    @staticmethod
+    def _add_snapshot(families, snap):
+        by_id = {}
+        for host in snap.hosts:
+            name = host['name']
+            by_id[host['id']] = host
+            families['koji_builders_update'].add_metric(
+                [name, _flag(host['enabled']), _flag(host['ready'])],
+                host.get('update_ts') or 0)
+            families['koji_hosts_enabled'].add_metric([name], 1 if host['enabled'] else 0)
+            families['koji_hosts_ready'].add_metric([name], 1 if host['ready'] else 0)
+            if host['enabled']:
+                families['koji_hosts_capacity'].add_metric([name], host['capacity'])
+            families['koji_task_load'].add_metric([name], host['task_load'])
+            families['koji_host_open_tasks'].add_metric([name], snap.open_per_host[host['id']])
+            families['koji_host_max_jobs'].add_metric([name], snap.max_jobs[host['id']])
+        for cid, channel in sorted(snap.channels.items(), key=lambda item: item[1]):
+            enabled = [by_id[hid] for hid in snap.members.get(cid, ())
+                       if hid in by_id and by_id[hid]['enabled']]
+            families['koji_enabled_hosts_count'].add_metric([channel], len(enabled))
+            families['koji_enabled_hosts_capacity_per_channel'].add_metric(
+                [channel], sum(h['capacity'] for h in enabled))
+            families['koji_enabled_hosts_task_load_per_channel'].add_metric(
+                [channel], sum(h['task_load'] for h in enabled))
+        for key, value in sorted(snap.waiting.items()):
+            families['koji_waiting_tasks'].add_metric(list(key), value)
+        for key, value in sorted(snap.in_progress.items()):
+            families['koji_in_progress_tasks'].add_metric(list(key), value)
+        if snap.repo_queue_length is not None:
+            families['koji_repo_queue_length'].add_metric([], snap.repo_queue_length)
+            families['koji_repo_max_waiting_time'].add_metric([], snap.repo_max_wait)
+
+    def _add_cache_state(self, families, cache):
+        now = self._clock()
+        for name, (last_success, duration, errors) in sorted(cache.items()):
+            since = last_success if last_success is not None else self._started
+            families['koji_cache_age_seconds'].add_metric([name], max(0.0, now - since))
+            if duration is not None:
+                families['koji_cache_refresh_duration_seconds'].add_metric([name], duration)
+            families['koji_cache_refresh_errors_total'].add_metric([name], errors)
+
+    @staticmethod
+    def _add_counts(families, counts):
+        for tag, value in sorted(counts.packages_per_tag.items()):
+            families['koji_packages_per_tag'].add_metric([tag], value)
+        for tag, value in sorted(counts.builds_per_tag.items()):
+            families['koji_builds_per_tag'].add_metric([tag], value)
+        for package, value in sorted(counts.builds_per_package.items()):
+            families['koji_builds_per_package'].add_metric([package], value)
+
+    @staticmethod
+    def _add_tasks(families, tasks):
+        families['koji_tasks_last_seen_id'].add_metric([], tasks['last_seen_id'])
+        for family, source in (('koji_tasks_total', 'created'),
+                               ('koji_task_completions_total', 'completed'),
+                               ('koji_task_succeed_total', 'succeeded'),
+                               ('koji_task_errors_total', 'failed')):
+            # every (channel, method) seen gets all four series, 0 included, so that rate()
+            # and increase() see the first failure of a method too
+            for key in sorted(tasks['created']):
+                families[family].add_metric(list(key), tasks[source].get(key, 0))
+        for name in HISTOGRAMS:
+            for key, (buckets, total) in sorted(tasks['histograms'][name].items()):
+                families[name].add_metric(list(key), buckets, sum_value=total)
+
+    def render(self):
+        """The text exposition of every metric (one hub read)."""
+        return generate_latest(self.registry)

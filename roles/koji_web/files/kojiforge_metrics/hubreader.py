@@ -1,0 +1,161 @@
+"""Per-scrape reading of the hub: hosts, channels, membership and task states in one multicall."""
+
+import time
+
+import koji
+
+from .taskrequest import task_tag
+
+FREE = koji.TASK_STATES['FREE']
+OPEN = koji.TASK_STATES['OPEN']
+ASSIGNED = koji.TASK_STATES['ASSIGNED']
+
+ACTIVE_REPO_REQUESTS = [['active', 'IS', True]]
+
+
+# What a failed call inside a multicall raises: a koji error, or the bare fault when the hub's
+# fault code is not one koji knows.
+CALL_ERRORS = (koji.GenericError, koji.Fault)
+
+
+class HubUnavailable(Exception):
+    """The hub could not be reached or refused a call the scrape cannot do without."""
+
+
+def new_session(settings):
+    """An anonymous koji session; one per thread, as ClientSession is not thread-safe."""
+    return koji.ClientSession(settings.server, opts=settings.koji_opts())
+
+
+def optional(call, default=None):
+    """Result of a multicall entry the scrape can do without (older hubs lack some calls)."""
+    try:
+        return call.result
+    except CALL_ERRORS:
+        return default
+
+
+def required(call):
+    """Result of a multicall entry the scrape cannot do without."""
+    try:
+        return call.result
+    except CALL_ERRORS as exc:
+        raise HubUnavailable(f'{call.method} failed: {exc}') from exc
+
+
+class Snapshot:
+    """What one scrape read from the hub, reduced to what the metrics need."""
+
+    # pylint: disable=too-many-instance-attributes,too-few-public-methods
+
+    def __init__(self):
+        self.hosts = []                 # listHosts() entries
+        self.channels = {}              # channel id -> name
+        self.members = {}               # channel id -> set of host ids
+        self.max_jobs = {}              # host id -> maxjobs
+        self.open_per_host = {}         # host id -> open tasks
+        self.waiting = {}               # (channel, method) -> tasks
+        self.in_progress = {}           # (channel, method, tag) -> tasks
+        self.repo_queue_length = None   # None: hub without repo requests
+        self.repo_max_wait = None
+        self.hub_requests = 0
+
+
+def _channel_name(channels, channel_id):
+    return channels.get(channel_id, str(channel_id))
+
+
+def _host_max_jobs(host_data):
+    """kojid's maxjobs per host id from scheduler.getHostData() (Koji 1.34+)."""
+    max_jobs = {}
+    for entry in host_data or ():
+        data = entry.get('data') or {}
+        if isinstance(data, dict) and data.get('maxjobs'):
+            max_jobs[entry['host_id']] = int(data['maxjobs'])
+    return max_jobs
+
+
+def _queue_calls(multi, channel_ids):
+    """Put the scrape's calls into a multicall; returns name -> VirtualCall."""
+    calls = {
+        'hosts': multi.listHosts(),
+        'channels': multi.listChannels(),
+        'members': dict((cid, multi.listHosts(channelID=cid)) for cid in channel_ids),
+        'host_data': multi.scheduler.getHostData(),
+        'waiting': multi.listTasks(opts={'state': [FREE, ASSIGNED]}),
+        'open': multi.listTasks(opts={'state': [OPEN], 'decode': True}),
+        'repo_length': multi.repo.queryQueue(clauses=ACTIVE_REPO_REQUESTS,
+                                             opts={'countOnly': True}),
+        'repo_oldest': multi.repo.queryQueue(clauses=ACTIVE_REPO_REQUESTS,
+                                             fields=['id', 'create_ts'],
+                                             opts={'order': 'id', 'limit': 1}),
+    }
+    return calls
+
+
+def _members(calls):
+    # a channel gone since the last scrape answers with a fault: treat it as empty
+    return dict((cid, set(h['id'] for h in optional(call, []))) for cid, call in calls.items())
+
+
+def _read_new_members(session, snap, channel_ids):
+    """Membership of channels that appeared since the last scrape: a second, rare request."""
+    if not channel_ids:
+        return
+    with session.multicall(strict=False) as multi:
+        more = dict((cid, multi.listHosts(channelID=cid)) for cid in sorted(channel_ids))
+    snap.hub_requests += 1
+    snap.members.update(_members(more))
+
+
+def _count_tasks(snap, waiting, open_tasks, names):
+    tag_names, target_tags = names
+    for task in waiting:
+        key = (_channel_name(snap.channels, task['channel_id']), task['method'])
+        snap.waiting[key] = snap.waiting.get(key, 0) + 1
+    for task in open_tasks:
+        tag = task_tag(task['method'], task.get('request'), tag_names, target_tags)
+        key = (_channel_name(snap.channels, task['channel_id']), task['method'], tag)
+        snap.in_progress[key] = snap.in_progress.get(key, 0) + 1
+        if task.get('host_id') in snap.open_per_host:
+            snap.open_per_host[task['host_id']] += 1
+
+
+def read_snapshot(session, known_channel_ids, names, default_max_jobs, now=None):
+    """Read the cheap metrics' data in one multicall (two when a channel appeared).
+
+    ``known_channel_ids``: channels whose membership to ask for in the same multicall (the
+    ones seen before); ``names``: (tag id -> name, target name -> destination tag) for the
+    tag label of open tasks. Raises HubUnavailable.
+    """
+    snap = Snapshot()
+    known_channel_ids = sorted(known_channel_ids)
+    try:
+        with session.multicall(strict=False) as multi:
+            calls = _queue_calls(multi, known_channel_ids)
+        snap.hub_requests += 1
+        snap.hosts = required(calls['hosts'])
+        snap.channels = dict((c['id'], c['name']) for c in required(calls['channels']))
+        waiting = required(calls['waiting'])
+        open_tasks = required(calls['open'])
+        snap.members = _members(calls['members'])
+        _read_new_members(session, snap, set(snap.channels) - set(known_channel_ids))
+    except HubUnavailable:
+        raise
+    except Exception as exc:  # pylint: disable=broad-except
+        # requests' connection errors, TLS errors, timeouts, malformed answers
+        raise HubUnavailable(f'{type(exc).__name__}: {exc}') from exc
+
+    snap.max_jobs = _host_max_jobs(optional(calls['host_data'], []))
+    for host in snap.hosts:
+        snap.max_jobs.setdefault(host['id'], default_max_jobs)
+        snap.open_per_host[host['id']] = 0
+    _count_tasks(snap, waiting, open_tasks, names)
+
+    length = optional(calls['repo_length'])
+    if length is not None:
+        snap.repo_queue_length = int(length)
+        oldest = optional(calls['repo_oldest'], [])
+        now = time.time() if now is None else now
+        snap.repo_max_wait = max(0.0, now - oldest[0]['create_ts']) if oldest else 0.0
+    return snap
