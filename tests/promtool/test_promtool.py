@@ -1,0 +1,59 @@
+"""promtool checks of koji_monitoring's alert rules, rendered with the role's defaults.
+
+`promtool check rules` validates the rendered file; `promtool test rules` runs the cases of
+koji_alerts_test.yml (one or more per alert, among them an overloaded builder that must not be
+reported not ready and a dead builder that must). promtool comes with Debian's `prometheus`
+package; without it these tests are skipped, saying so.
+"""
+
+import pathlib
+import shutil
+import subprocess
+
+import pytest
+import yaml
+
+from render_rules import RULES_NAME, render_rules, render_rules_text
+
+HERE = pathlib.Path(__file__).resolve().parent
+CASES = HERE / "koji_alerts_test.yml"
+PROMTOOL = shutil.which("promtool")
+
+needs_promtool = pytest.mark.skipif(
+    PROMTOOL is None,
+    reason="promtool not found on PATH (apt-get install prometheus, or a Prometheus release archive)",
+)
+
+
+def _run(*args, cwd):
+    return subprocess.run([PROMTOOL] + list(args), cwd=str(cwd), capture_output=True, text=True,
+                          timeout=120, check=False)
+
+
+@pytest.fixture(name="rules_dir")
+def fixture_rules_dir(tmp_path):
+    render_rules(tmp_path)
+    shutil.copy(CASES, tmp_path / CASES.name)
+    return tmp_path
+
+
+@needs_promtool
+def test_rules_are_valid(rules_dir):
+    result = _run("check", "rules", RULES_NAME, cwd=rules_dir)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@needs_promtool
+def test_rule_cases_pass(rules_dir):
+    result = _run("test", "rules", CASES.name, cwd=rules_dir)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_alert_has_a_case():
+    rules = yaml.safe_load(render_rules_text())
+    alerts = {rule["alert"] for group in rules["groups"] for rule in group["rules"] if "alert" in rule}
+    cases = yaml.safe_load(CASES.read_text(encoding="utf-8"))
+    tested = {check["alertname"] for test in cases["tests"] for check in test.get("alert_rule_test", [])
+              if check.get("exp_alerts")}
+    assert sorted(alerts - tested) == [], "alerts without a firing promtool case"
+    assert sorted(tested - alerts) == [], "promtool cases for alerts that do not exist"
