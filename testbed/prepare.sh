@@ -39,6 +39,9 @@ install_host_packages() {
   command -v promtool >/dev/null || missing+=(prometheus)
   dpkg -s libkrb5-dev >/dev/null 2>&1 || missing+=(libkrb5-dev)
   dpkg -s uidmap >/dev/null 2>&1 || missing+=(uidmap)
+  # ansible-test sanity's shellcheck test and the Makefile's copy step.
+  command -v shellcheck >/dev/null || missing+=(shellcheck)
+  command -v rsync >/dev/null || missing+=(rsync)
   if [ ${#missing[@]} -eq 0 ]; then
     log "host packages present"
     return

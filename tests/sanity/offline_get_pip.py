@@ -9,13 +9,15 @@ ansible-test runs it as a script with pip options and requirement specifiers as 
 plus --no-setuptools / --no-wheel, which only get-pip.py understands.
 """
 
-import ensurepip
 import subprocess
 import sys
 
 
 def main():
-    ensurepip.bootstrap(upgrade=True)
+    # In a child process: ensurepip.bootstrap() sets PIP_CONFIG_FILE=/dev/null in its own
+    # environment, which would hide the machine's pip configuration (index, certificates) from
+    # the install below.
+    subprocess.check_call([sys.executable, "-m", "ensurepip", "--upgrade"], stdout=subprocess.DEVNULL)
     args = [arg for arg in sys.argv[1:] if arg not in ("--no-setuptools", "--no-wheel")]
     subprocess.check_call([sys.executable, "-m", "pip", "install", "--quiet"] + args)
 

@@ -1,0 +1,47 @@
+"""Every role's meta/argument_specs.yml documents exactly the keys of its defaults/main.yml.
+
+The house style (STYLE.md, after prometheus.prometheus) keeps the two in step: a default without
+a spec is an undocumented variable, a spec without a default is a variable users cannot see.
+Required options are the one exception: they have no default by design.
+"""
+
+import pathlib
+
+import pytest
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+ROLES = sorted(p for p in (ROOT / "roles").iterdir() if p.is_dir() and not p.name.startswith("_"))
+
+
+def _load(path):
+    with open(path, encoding="utf-8") as handle:
+        return yaml.safe_load(handle) or {}
+
+
+def _main_options(role):
+    spec = _load(role / "meta" / "argument_specs.yml")
+    return spec.get("argument_specs", {}).get("main", {}).get("options", {}) or {}
+
+
+@pytest.mark.parametrize("role", ROLES, ids=[r.name for r in ROLES])
+def test_role_has_argument_specs(role):
+    assert (role / "meta" / "argument_specs.yml").is_file(), "%s has no meta/argument_specs.yml" % role.name
+
+
+@pytest.mark.parametrize("role", ROLES, ids=[r.name for r in ROLES])
+def test_defaults_match_argument_specs(role):
+    defaults_file = role / "defaults" / "main.yml"
+    defaults = set(_load(defaults_file)) if defaults_file.is_file() else set()
+    options = _main_options(role)
+    optional = {name for name, spec in options.items() if not spec.get("required", False)}
+    assert sorted(defaults - set(options)) == [], "defaults without a spec in %s" % role.name
+    assert sorted(optional - defaults) == [], "optional specs without a default in %s" % role.name
+
+
+@pytest.mark.parametrize("role", ROLES, ids=[r.name for r in ROLES])
+def test_public_variables_are_prefixed_and_described(role):
+    prefix = role.name + "_"
+    for name, spec in _main_options(role).items():
+        assert name.startswith(prefix), "%s: variable %s does not start with %s" % (role.name, name, prefix)
+        assert spec.get("description"), "%s: variable %s has no description" % (role.name, name)
