@@ -80,6 +80,14 @@ scenarios: venv collection-link testbed ## molecule scenarios (MOLECULE_SCENARIO
 test: testbed lint sanity collection-link ## everything CI runs; one pytest summary at the end
 	pytest -p no:cacheprovider -rs tests/unit tests/integration tests/promtool tests/scenarios
 
+.PHONY: demo
+demo: venv collection-link ## the local Koji cluster on podman (KOJI_SOURCE=dir or archive)
+	testbed/demo.sh up
+
+.PHONY: demo-down
+demo-down: venv ## remove the local cluster
+	testbed/demo.sh down
+
 .PHONY: build
 build: venv ## the collection artifact, installed and resolved by FQCN as a check
 	rm -rf $(BUILD)/artifact && mkdir -p $(BUILD)/artifact
