@@ -44,6 +44,8 @@ class Exporter:
     # pylint: disable=too-many-instance-attributes
 
     def __init__(self, settings, session_factory=new_session, clock=time.time):
+        """``clock`` gives the wall-clock time for ages and waits (tests fix it); durations
+        are measured with time.monotonic."""
         self.settings = settings
         self._new_session = session_factory
         self._clock = clock
@@ -81,7 +83,7 @@ class Exporter:
     def _refreshed(self, name, began, error=None):
         with self._lock:
             state = self._cache[name]
-            state.duration = self._clock() - began
+            state.duration = time.monotonic() - began
             if error is None:
                 state.last_success = self._clock()
             else:
@@ -89,7 +91,7 @@ class Exporter:
 
     def refresh_counts(self):
         """Re-read every per-tag and per-package count; True on success."""
-        began = self._clock()
+        began = time.monotonic()
         try:
             counts = read_counts(self._background_session(COUNTS), self._counts,
                                  self.settings.multicall_batch)
@@ -105,7 +107,7 @@ class Exporter:
 
     def refresh_tasks(self):
         """Walk the task ids seen since the last refresh; True on success."""
-        began = self._clock()
+        began = time.monotonic()
         session = self._background_session(TASKS)
         try:
             with session.multicall(strict=True) as multi:
@@ -185,9 +187,9 @@ class Exporter:
 
     def collect(self):
         """prometheus_client collector: read the hub once, add the cached figures."""
-        began = self._clock()
+        began = time.monotonic()
         snap = self._read_hub()
-        elapsed = self._clock() - began
+        elapsed = time.monotonic() - began
         tasks, counts, cache = self._cached()
         families = {}
         for spec in metricdefs.METRICS:

@@ -1,0 +1,263 @@
+"""Task, build and repo-request calls for the fake hub, as an ``extra_handlers`` object.
+
+The metrics exporter (roles/koji_web/files/kojiforge_metrics) reads these; the base fake hub
+(api.py) covers the objects the modules manage. Use it as::
+
+    from tests.fakehub import FakeHub
+    from tests.fakehub.api_tasks import TaskAPI, add_task, add_build, add_repo_request
+
+    hub = FakeHub(extra_handlers=[TaskAPI()]).start()
+    add_task(hub.state, 'build', channel='default', task_state='OPEN', host='b1',
+             request=['git+https://src/pkg#abc', 'f40-candidate', {}])
+
+Data lives in ``hub.state.extra['tasks']`` (a TaskData) and is guarded by ``hub.state.lock``
+like everything else. Result shapes follow Koji 1.35's hub: ``listTasks`` returns the request
+as the XML text the hub stores unless ``opts['decode']``; ``getTaskInfo`` accepts one id or a
+list and returns None for unknown ids (strict=False); ``repo.queryQueue`` and
+``scheduler.getHostData`` keep their dotted names.
+"""
+
+import time
+
+import koji
+from koji.xmlrpcplus import dumps
+
+from .api import apply_query_opts
+
+TASK_FIELDS = ('id', 'state', 'create_time', 'create_ts', 'start_time', 'start_ts',
+               'completion_time', 'completion_ts', 'channel_id', 'host_id', 'parent', 'label',
+               'waiting', 'awaited', 'owner', 'method', 'arch', 'priority', 'weight')
+REPO_QUEUE_DEFAULT_FIELDS = ('id', 'tag_id', 'at_event', 'min_event', 'create_ts', 'task_id',
+                             'tries', 'repo_id', 'opts', 'active', 'update_ts')
+
+
+class TaskData(object):
+    """The fake hub's tasks, builds, tagged builds, repo requests and scheduler host data."""
+
+    def __init__(self):
+        self.tasks = {}         # id -> task row (TASK_FIELDS + request params + result)
+        self.next_task_id = 1
+        self.builds = {}        # id -> {id, package_id, state}
+        self.tagged = {}        # tag id -> set of build ids
+        self.repo_queue = {}    # id -> repo request row
+        self.host_data = {}     # host id -> data dict (kojid's maxjobs, methods)
+
+
+def task_data(state):
+    """The TaskData of a fake hub's state, created on first use."""
+    with state.lock:
+        return state.extra.setdefault('tasks', TaskData())
+
+
+def _timestr(ts):
+    if ts is None:
+        return None
+    return time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(ts))
+
+
+def add_task(state, method, channel='default', task_state='FREE', host=None, request=(),
+             create_ts=None, start_ts=None, completion_ts=None, task_id=None, weight=1.0,
+             arch='noarch', parent=None):
+    """Seed a task; ``channel`` and ``host`` are names; ``task_state`` a TASK_STATES name.
+
+    ``task_id`` lets a test leave gaps in the id sequence. Returns the task id.
+    """
+    with state.lock:
+        data = task_data(state)
+        if task_id is None:
+            task_id = data.next_task_id
+        data.next_task_id = max(data.next_task_id, task_id + 1)
+        chan = state.find_channel(channel)
+        if chan is None:
+            raise KeyError(channel)
+        host_id = state.find_host(host)['id'] if host is not None else None
+        create_ts = time.time() if create_ts is None else create_ts
+        data.tasks[task_id] = {
+            'id': task_id, 'state': koji.TASK_STATES[task_state],
+            'create_time': _timestr(create_ts), 'create_ts': create_ts,
+            'start_time': _timestr(start_ts), 'start_ts': start_ts,
+            'completion_time': _timestr(completion_ts), 'completion_ts': completion_ts,
+            'channel_id': chan['id'], 'host_id': host_id, 'parent': parent, 'label': None,
+            'waiting': None, 'awaited': None, 'owner': 1, 'method': method, 'arch': arch,
+            'priority': 20, 'weight': weight, 'request': list(request), 'result': None,
+        }
+        return task_id
+
+
+def set_task_state(state, task_id, task_state, host=None, start_ts=None, completion_ts=None):
+    """Move a seeded task on (open it on a host, finish it)."""
+    with state.lock:
+        task = task_data(state).tasks[task_id]
+        task['state'] = koji.TASK_STATES[task_state]
+        if host is not None:
+            task['host_id'] = state.find_host(host)['id']
+        if start_ts is not None:
+            task['start_ts'] = start_ts
+            task['start_time'] = _timestr(start_ts)
+        if completion_ts is not None:
+            task['completion_ts'] = completion_ts
+            task['completion_time'] = _timestr(completion_ts)
+
+
+def add_build(state, package, tags=(), build_state='COMPLETE'):
+    """Seed a build of ``package`` (created if missing), tagged into ``tags``; returns its id."""
+    with state.lock:
+        data = task_data(state)
+        build_id = len(data.builds) + 1
+        data.builds[build_id] = {'id': build_id, 'package_id': state.ensure_package(package),
+                                 'state': koji.BUILD_STATES[build_state]}
+        for tag in tags:
+            data.tagged.setdefault(state.find_tag(tag)['id'], set()).add(build_id)
+        return build_id
+
+
+def add_repo_request(state, tag, create_ts=None, active=True):
+    """Seed a repo request (Koji 1.35's repo queue); returns its id."""
+    with state.lock:
+        data = task_data(state)
+        req_id = len(data.repo_queue) + 1
+        create_ts = time.time() if create_ts is None else create_ts
+        data.repo_queue[req_id] = {
+            'id': req_id, 'tag_id': state.find_tag(tag)['id'], 'at_event': None,
+            'min_event': state.event_id, 'create_ts': create_ts, 'task_id': None, 'tries': 0,
+            'repo_id': None, 'opts': {}, 'active': active, 'update_ts': create_ts,
+            'priority': 0, 'owner': 1}
+        return req_id
+
+
+def set_host_data(state, host, data):
+    """What kojid reports to the scheduler (host.updateHost data), e.g. {'maxjobs': 10}."""
+    with state.lock:
+        task_data(state).host_data[state.find_host(host)['id']] = dict(data)
+
+
+def _ids(value):
+    if value is None or isinstance(value, list):
+        return value
+    return [value]
+
+
+def _match_clause(row, clause):
+    field, oper, value = clause
+    have = row.get(field)
+    if oper == 'IS':
+        return have is value or have == value
+    if oper == 'IS NOT':
+        return not (have is value or have == value)
+    if oper == '=':
+        return have == value
+    if oper == 'IN':
+        return have in value
+    raise koji.ParameterError('unsupported operator in the fake hub: %s' % oper)
+
+
+class TaskAPI(object):
+    """Hub methods, called by the fake hub as ``method(hub_state, *args, **kwargs)``."""
+
+    # ---- tasks ------------------------------------------------------------------------
+    @staticmethod
+    def _task_row(task, with_request):
+        row = dict((f, task[f]) for f in TASK_FIELDS)
+        if with_request:
+            row['request'] = task['request']
+        return row
+
+    def getTaskInfo(self, hub_state, task_id, request=False, strict=False):
+        data = task_data(hub_state)
+        single = not isinstance(task_id, (list, tuple))
+        result = []
+        for tid in ([task_id] if single else task_id):
+            task = data.tasks.get(int(tid))
+            if task is None:
+                if strict:
+                    raise koji.GenericError('No such task: %s' % tid)
+                result.append(None)
+            else:
+                result.append(self._task_row(task, request))
+        return result[0] if single else result
+
+    def listTasks(self, hub_state, opts=None, queryOpts=None):
+        opts = opts or {}
+        queryOpts = queryOpts or {}
+        rows = []
+        for _, task in sorted(task_data(hub_state).tasks.items()):
+            if 'state' in opts and task['state'] not in opts['state']:
+                continue
+            if 'not_state' in opts and task['state'] in opts['not_state']:
+                continue
+            keep = True
+            for field in ('channel_id', 'host_id', 'parent'):
+                wanted = _ids(opts.get(field))
+                if field in opts and task[field] not in (wanted or [None]):
+                    keep = False
+            if 'method' in opts and task['method'] != opts['method']:
+                keep = False
+            if not keep:
+                continue
+            rows.append(task)
+        if queryOpts.get('countOnly'):
+            return apply_query_opts(rows, queryOpts)
+        out = []
+        for task in apply_query_opts(rows, queryOpts):
+            row = self._task_row(task, False)
+            if opts.get('decode'):
+                row['request'] = task['request']
+                row['result'] = task['result']
+            else:
+                # the hub stores the request as XML-RPC params text
+                row['request'] = dumps(tuple(task['request']), task['method'], allow_none=1)
+                row['result'] = None
+            row['owner_name'] = 'kojiadmin'
+            row['owner_type'] = koji.USERTYPES['NORMAL']
+            out.append(row)
+        return out
+
+    # ---- builds -----------------------------------------------------------------------
+    def listBuilds(self, hub_state, packageID=None, state=None, queryOpts=None, **_other):
+        """The packageID/state filters; builds carry only id, package_id and state here."""
+        data = task_data(hub_state)
+        pkg_id = hub_state.find_package_id(packageID) if packageID is not None else None
+        rows = [dict(b) for _, b in sorted(data.builds.items())
+                if (pkg_id is None or b['package_id'] == pkg_id)
+                and (state is None or b['state'] == state)]
+        return apply_query_opts(rows, queryOpts)
+
+    def listTagged(self, hub_state, tag, event=None, inherit=False, prefix=None, latest=False,
+                   package=None, owner=None, type=None, strict=True, extra=False, draft=None):
+        # pylint: disable=redefined-builtin,too-many-arguments
+        found = hub_state.find_tag(tag)
+        if found is None:
+            raise koji.GenericError('No such tagInfo: %r' % (tag,))
+        data = task_data(hub_state)
+        return [dict(data.builds[bid], tag_id=found['id'], tag_name=found['name'])
+                for bid in sorted(data.tagged.get(found['id'], ()))]
+
+    def count(self, hub_state, methodName, *args, **kw):
+        """The hub's generic count(); here only for the methods of this handler."""
+        func = getattr(self, methodName, None)
+        if func is None or methodName.startswith('_') or methodName == 'count':
+            raise koji.GenericError("method %s doesn't exist" % methodName)
+        result = func(hub_state, *args, **kw)
+        return len(result) if isinstance(result, (list, tuple, dict)) else int(result is not None)
+
+    # ---- repo queue and scheduler (dotted hub names, set below) -----------------------------
+    def _repo_query_queue(self, hub_state, clauses=None, fields=None, opts=None):
+        rows = []
+        for _, req in sorted(task_data(hub_state).repo_queue.items()):
+            if all(_match_clause(req, clause) for clause in clauses or ()):
+                rows.append(req)
+        result = apply_query_opts(rows, opts)
+        if isinstance(result, int):
+            return result
+        fields = fields or REPO_QUEUE_DEFAULT_FIELDS
+        return [dict((f, row.get(f)) for f in fields) for row in result]
+
+    def _scheduler_get_host_data(self, hub_state, hostID=None):
+        data = task_data(hub_state).host_data
+        return [{'host_id': hid, 'data': dict(data[hid])} for hid in sorted(data)
+                if hostID is None or hid == hostID]
+
+
+# The fake hub registers a handler's public methods under their attribute names.
+setattr(TaskAPI, 'repo.queryQueue', TaskAPI._repo_query_queue)
+setattr(TaskAPI, 'scheduler.getHostData', TaskAPI._scheduler_get_host_data)
