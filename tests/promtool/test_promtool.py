@@ -6,6 +6,7 @@ reported not ready and a dead builder that must). promtool comes with Debian's `
 package; without it these tests are skipped, saying so.
 """
 
+import json
 import pathlib
 import shutil
 import subprocess
@@ -13,7 +14,7 @@ import subprocess
 import pytest
 import yaml
 
-from render_rules import RULES_NAME, render_rules, render_rules_text
+from render_rules import DASHBOARD, RULES_NAME, render_rules, render_rules_text
 
 HERE = pathlib.Path(__file__).resolve().parent
 CASES = HERE / "koji_alerts_test.yml"
@@ -57,3 +58,20 @@ def test_every_alert_has_a_case():
               if check.get("exp_alerts")}
     assert sorted(alerts - tested) == [], "alerts without a firing promtool case"
     assert sorted(tested - alerts) == [], "promtool cases for alerts that do not exist"
+
+
+@needs_promtool
+def test_dashboard_queries_are_valid_promql(tmp_path):
+    """Each dashboard query, with Grafana's variables filled in, as a recording rule."""
+    with open(DASHBOARD, encoding="utf-8") as handle:
+        dashboard = json.load(handle)
+    rules = []
+    for panel in dashboard["panels"]:
+        for target in panel.get("targets", ()):
+            expr = target["expr"].replace("$__rate_interval", "5m").replace("$job", "koji")
+            rules.append({"record": "dashboard:panel%d:%s" % (panel["id"], target["refId"]), "expr": expr})
+    assert rules
+    path = tmp_path / "dashboard.rules.yml"
+    path.write_text(yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}), encoding="utf-8")
+    result = _run("check", "rules", path.name, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
