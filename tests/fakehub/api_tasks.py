@@ -36,6 +36,7 @@ class TaskData(object):
 
     def __init__(self):
         self.tasks = {}         # id -> task row (TASK_FIELDS + request params + result)
+        self.by_state = {}      # state -> set of task ids (the hub's task table is indexed on state)
         self.next_task_id = 1
         self.builds = {}        # id -> {id, package_id, state}
         self.tagged = {}        # tag id -> set of build ids
@@ -81,14 +82,18 @@ def add_task(state, method, channel='default', task_state='FREE', host=None, req
             'waiting': None, 'awaited': None, 'owner': 1, 'method': method, 'arch': arch,
             'priority': 20, 'weight': weight, 'request': list(request), 'result': None,
         }
+        data.by_state.setdefault(koji.TASK_STATES[task_state], set()).add(task_id)
         return task_id
 
 
 def set_task_state(state, task_id, task_state, host=None, start_ts=None, completion_ts=None):
     """Move a seeded task on (open it on a host, finish it)."""
     with state.lock:
-        task = task_data(state).tasks[task_id]
+        data = task_data(state)
+        task = data.tasks[task_id]
+        data.by_state[task['state']].discard(task_id)
         task['state'] = koji.TASK_STATES[task_state]
+        data.by_state.setdefault(task['state'], set()).add(task_id)
         if host is not None:
             task['host_id'] = state.find_host(host)['id']
         if start_ts is not None:
@@ -180,7 +185,14 @@ class TaskAPI(object):
         opts = opts or {}
         queryOpts = queryOpts or {}
         rows = []
-        for _, task in sorted(task_data(hub_state).tasks.items()):
+        data = task_data(hub_state)
+        if 'state' in opts:
+            ids = set()
+            for wanted in opts['state']:
+                ids.update(data.by_state.get(wanted, ()))
+        else:
+            ids = data.tasks
+        for task in (data.tasks[tid] for tid in sorted(ids)):
             if 'state' in opts and task['state'] not in opts['state']:
                 continue
             if 'not_state' in opts and task['state'] in opts['not_state']:

@@ -81,8 +81,10 @@ def test_channels(scraped):
 
 
 def test_task_states(scraped):
+    # waiting tasks are counted per (channel, method) the task walk has seen, 0 included
     assert series(scraped, "koji_waiting_tasks") == {
-        frozenset({("channel", "default"), ("method", "build")}): 2}
+        _key("default", "build"): 2, _key("default", "buildArch"): 0, _key("default", "tagBuild"): 0,
+        _key("createrepo", "newRepo"): 0, _key("createrepo", "createrepo"): 0}
     assert series(scraped, "koji_in_progress_tasks") == {
         # buildArch names its build tag by id; resolved through the cached tag names
         frozenset({("channel", "default"), ("method", "buildArch"), ("tag", "f40-build")}): 1,
@@ -93,6 +95,22 @@ def test_task_states(scraped):
         # createrepo names a repo, not a tag
         frozenset({("channel", "createrepo"), ("method", "createrepo"), ("tag", "")}): 1,
     }
+
+
+def test_waiting_tasks_of_unseen_methods_count_as_other(hub, exporter):
+    # before the task walk has seen any task, every waiting task is method="other"
+    samples = parse(exporter.render())
+    assert series(samples, "koji_waiting_tasks") == {_key("default", "other"): 2}
+    assert exporter.refresh_tasks()
+    # a method the walk has not seen yet in that channel
+    add_task(hub.state, "image", "default", "FREE", request=[])
+    samples = parse(exporter.render())
+    assert value(samples, "koji_waiting_tasks", channel="default", method="build") == 2
+    assert value(samples, "koji_waiting_tasks", channel="default", method="other") == 1
+    assert exporter.refresh_tasks()
+    samples = parse(exporter.render())
+    assert value(samples, "koji_waiting_tasks", channel="default", method="image") == 1
+    assert ("koji_waiting_tasks", _key("default", "other")) not in samples
 
 
 def test_repo_queue(scraped):
@@ -243,15 +261,20 @@ def test_one_multicall_request_per_scrape(hub, exporter):
         exporter.render()
         assert hub.requests == 1
         assert hub.calls["listHosts"] == 1 + len(hub.state.channels)
+        # waiting tasks: a count per channel (no pairs known yet); open tasks: one listing
+        assert hub.calls["listTasks"] == len(hub.state.channels) + 1
         assert "getTaskInfo" not in hub.calls and "listBuilds" not in hub.calls
     # more tags and packages do not make a scrape dearer
     for i in range(30):
         hub.state.add_tag("extra-%d" % i)
         hub.state.add_package("extra-%d" % i, "pkg%d" % i, "admin")
     assert exporter.refresh_counts()
+    assert exporter.refresh_tasks()
     hub.reset_counters()
     exporter.render()
     assert hub.requests == 1
+    # plus a count per (channel, method) pair the task walk has seen (5 in the seeded hub)
+    assert hub.calls["listTasks"] == len(hub.state.channels) + 5 + 1
 
 
 def test_a_new_channel_costs_one_more_request_once(hub, exporter):

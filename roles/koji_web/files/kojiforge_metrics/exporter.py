@@ -8,7 +8,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
 from . import metricdefs
-from .hubreader import HubUnavailable, new_session, read_snapshot
+from .hubreader import HubUnavailable, ScrapeInputs, new_session, read_snapshot
 from .tagcounts import TagCounts, read_counts
 from .taskhistory import HISTOGRAMS, TaskCounts, newest_task_call, newest_task_id, scan_step
 
@@ -164,11 +164,13 @@ class Exporter:
 
     def _read_hub(self):
         with self._lock:
-            known = set(self._channels)
-            names = (dict(self._counts.tag_names), dict(self._counts.target_tags))
+            ids = dict((name, cid) for cid, name in self._channels.items())
+            pairs = [(ids[channel], method) for channel, method in self._tasks.created
+                     if channel in ids]
+            inputs = ScrapeInputs(self._channels, pairs, self._counts.tag_names,
+                                  self._counts.target_tags, self.settings.default_max_jobs)
         try:
-            snap = read_snapshot(self._scrape_session(), known, names,
-                                 self.settings.default_max_jobs, now=self._clock())
+            snap = read_snapshot(self._scrape_session(), inputs, now=self._clock())
         except HubUnavailable as exc:
             LOG.warning('reading the hub failed: %s', exc)
             self._local.session = None

@@ -10,7 +10,10 @@ FREE = koji.TASK_STATES['FREE']
 OPEN = koji.TASK_STATES['OPEN']
 ASSIGNED = koji.TASK_STATES['ASSIGNED']
 
+WAITING = [FREE, ASSIGNED]
 ACTIVE_REPO_REQUESTS = [['active', 'IS', True]]
+# the method label of waiting tasks whose (channel, method) the task walk has not seen yet
+OTHER_METHOD = 'other'
 
 
 # What a failed call inside a multicall raises: a koji error, or the bare fault when the hub's
@@ -41,6 +44,21 @@ def required(call):
         return call.result
     except CALL_ERRORS as exc:
         raise HubUnavailable(f'{call.method} failed: {exc}') from exc
+
+
+class ScrapeInputs:
+    """What a scrape needs to know beforehand, from earlier scrapes and the background cache."""
+
+    # pylint: disable=too-few-public-methods
+
+    def __init__(self, channel_ids=(), waiting_pairs=(), tag_names=None, target_tags=None,
+                 default_max_jobs=10):
+        # pylint: disable=too-many-arguments
+        self.channel_ids = sorted(channel_ids)      # channels seen before: membership, totals
+        self.waiting_pairs = sorted(waiting_pairs)  # (channel id, method) seen by the task walk
+        self.tag_names = tag_names or {}            # tag id -> name, for the tag label
+        self.target_tags = target_tags or {}        # target name -> destination tag name
+        self.default_max_jobs = default_max_jobs
 
 
 class Snapshot:
@@ -75,14 +93,32 @@ def _host_max_jobs(host_data):
     return max_jobs
 
 
-def _queue_calls(multi, channel_ids):
+def _count_waiting(multi, channel_ids, pairs):
+    """countOnly calls for waiting tasks: per channel, and per (channel, method) seen before.
+
+    Listing waiting tasks would cost a request blob per task (a few kB of XML each, thousands of
+    tasks in a mass rebuild); counts cost the same whatever the queue length.
+    """
+    wanted = set(channel_ids)
+    totals = dict((cid, multi.listTasks(opts={'state': WAITING, 'channel_id': cid},
+                                        queryOpts={'countOnly': True}))
+                  for cid in channel_ids)
+    by_pair = dict(((cid, method),
+                    multi.listTasks(opts={'state': WAITING, 'channel_id': cid, 'method': method},
+                                    queryOpts={'countOnly': True}))
+                   for cid, method in pairs if cid in wanted)
+    return totals, by_pair
+
+
+def _queue_calls(multi, inputs):
     """Put the scrape's calls into a multicall; returns name -> VirtualCall."""
     calls = {
         'hosts': multi.listHosts(),
         'channels': multi.listChannels(),
-        'members': dict((cid, multi.listHosts(channelID=cid)) for cid in channel_ids),
+        'members': dict((cid, multi.listHosts(channelID=cid)) for cid in inputs.channel_ids),
         'host_data': multi.scheduler.getHostData(),
-        'waiting': multi.listTasks(opts={'state': [FREE, ASSIGNED]}),
+        'waiting': _count_waiting(multi, inputs.channel_ids, inputs.waiting_pairs),
+        # open tasks are few (at most the builders' maxjobs): list them, for the tag label
         'open': multi.listTasks(opts={'state': [OPEN], 'decode': True}),
         'repo_length': multi.repo.queryQueue(clauses=ACTIVE_REPO_REQUESTS,
                                              opts={'countOnly': True}),
@@ -98,59 +134,70 @@ def _members(calls):
     return dict((cid, set(h['id'] for h in optional(call, []))) for cid, call in calls.items())
 
 
-def _read_new_members(session, snap, channel_ids):
-    """Membership of channels that appeared since the last scrape: a second, rare request."""
+def _read_new_channels(session, snap, channel_ids, waiting):
+    """Membership and waiting tasks of channels that appeared since the last scrape: a
+    second, rare request."""
     if not channel_ids:
         return
     with session.multicall(strict=False) as multi:
         more = dict((cid, multi.listHosts(channelID=cid)) for cid in sorted(channel_ids))
+        totals, _none = _count_waiting(multi, sorted(channel_ids), ())
     snap.hub_requests += 1
     snap.members.update(_members(more))
+    waiting[0].update(totals)
 
 
-def _count_tasks(snap, waiting, open_tasks, names):
-    tag_names, target_tags = names
-    for task in waiting:
-        key = (_channel_name(snap.channels, task['channel_id']), task['method'])
-        snap.waiting[key] = snap.waiting.get(key, 0) + 1
+def _fold_waiting(snap, waiting):
+    totals, by_pair = waiting
+    for cid, total_call in totals.items():
+        name = _channel_name(snap.channels, cid)
+        known = 0
+        for (pair_cid, method), call in by_pair.items():
+            if pair_cid == cid:
+                count = required(call)
+                known += count
+                snap.waiting[(name, method)] = count
+        other = required(total_call) - known
+        if other > 0:
+            snap.waiting[(name, OTHER_METHOD)] = other
+
+
+def _fold_open(snap, open_tasks, inputs):
     for task in open_tasks:
-        tag = task_tag(task['method'], task.get('request'), tag_names, target_tags)
+        tag = task_tag(task['method'], task.get('request'), inputs.tag_names, inputs.target_tags)
         key = (_channel_name(snap.channels, task['channel_id']), task['method'], tag)
         snap.in_progress[key] = snap.in_progress.get(key, 0) + 1
         if task.get('host_id') in snap.open_per_host:
             snap.open_per_host[task['host_id']] += 1
 
 
-def read_snapshot(session, known_channel_ids, names, default_max_jobs, now=None):
+def read_snapshot(session, inputs, now=None):
     """Read the cheap metrics' data in one multicall (two when a channel appeared).
 
-    ``known_channel_ids``: channels whose membership to ask for in the same multicall (the
-    ones seen before); ``names``: (tag id -> name, target name -> destination tag) for the
-    tag label of open tasks. Raises HubUnavailable.
+    ``inputs``: a ScrapeInputs. Raises HubUnavailable.
     """
     snap = Snapshot()
-    known_channel_ids = sorted(known_channel_ids)
     try:
         with session.multicall(strict=False) as multi:
-            calls = _queue_calls(multi, known_channel_ids)
+            calls = _queue_calls(multi, inputs)
         snap.hub_requests += 1
         snap.hosts = required(calls['hosts'])
         snap.channels = dict((c['id'], c['name']) for c in required(calls['channels']))
-        waiting = required(calls['waiting'])
         open_tasks = required(calls['open'])
         snap.members = _members(calls['members'])
-        _read_new_members(session, snap, set(snap.channels) - set(known_channel_ids))
+        _read_new_channels(session, snap, set(snap.channels) - set(inputs.channel_ids),
+                           calls['waiting'])
+        snap.max_jobs = _host_max_jobs(optional(calls['host_data'], []))
+        for host in snap.hosts:
+            snap.max_jobs.setdefault(host['id'], inputs.default_max_jobs)
+            snap.open_per_host[host['id']] = 0
+        _fold_waiting(snap, calls['waiting'])
     except HubUnavailable:
         raise
     except Exception as exc:  # pylint: disable=broad-except
         # requests' connection errors, TLS errors, timeouts, malformed answers
         raise HubUnavailable(f'{type(exc).__name__}: {exc}') from exc
-
-    snap.max_jobs = _host_max_jobs(optional(calls['host_data'], []))
-    for host in snap.hosts:
-        snap.max_jobs.setdefault(host['id'], default_max_jobs)
-        snap.open_per_host[host['id']] = 0
-    _count_tasks(snap, waiting, open_tasks, names)
+    _fold_open(snap, open_tasks, inputs)
 
     length = optional(calls['repo_length'])
     if length is not None:
