@@ -39,6 +39,7 @@ class TaskData(object):
         self.by_state = {}      # state -> set of task ids (the hub's task table is indexed on state)
         self.next_task_id = 1
         self.builds = {}        # id -> {id, package_id, state}
+        self.package_builds = {}  # package id -> list of build ids
         self.tagged = {}        # tag id -> set of build ids
         self.repo_queue = {}    # id -> repo request row
         self.host_data = {}     # host id -> data dict (kojid's maxjobs, methods)
@@ -109,8 +110,10 @@ def add_build(state, package, tags=(), build_state='COMPLETE'):
     with state.lock:
         data = task_data(state)
         build_id = len(data.builds) + 1
-        data.builds[build_id] = {'id': build_id, 'package_id': state.ensure_package(package),
+        pkg_id = state.ensure_package(package)
+        data.builds[build_id] = {'id': build_id, 'package_id': pkg_id,
                                  'state': koji.BUILD_STATES[build_state]}
+        data.package_builds.setdefault(pkg_id, []).append(build_id)
         for tag in tags:
             data.tagged.setdefault(state.find_tag(tag)['id'], set()).add(build_id)
         return build_id
@@ -229,9 +232,9 @@ class TaskAPI(object):
         """The packageID/state filters; builds carry only id, package_id and state here."""
         data = task_data(hub_state)
         pkg_id = hub_state.find_package_id(packageID) if packageID is not None else None
-        rows = [dict(b) for _, b in sorted(data.builds.items())
-                if (pkg_id is None or b['package_id'] == pkg_id)
-                and (state is None or b['state'] == state)]
+        ids = sorted(data.builds) if pkg_id is None else data.package_builds.get(pkg_id, [])
+        rows = [dict(data.builds[bid]) for bid in ids
+                if state is None or data.builds[bid]['state'] == state]
         return apply_query_opts(rows, queryOpts)
 
     def listTagged(self, hub_state, tag, event=None, inherit=False, prefix=None, latest=False,
@@ -255,7 +258,7 @@ class TaskAPI(object):
     # ---- repo queue and scheduler (dotted hub names, set below) -----------------------------
     def _repo_query_queue(self, hub_state, clauses=None, fields=None, opts=None):
         rows = []
-        for _, req in sorted(task_data(hub_state).repo_queue.items()):
+        for _req_id, req in sorted(task_data(hub_state).repo_queue.items()):
             if all(_match_clause(req, clause) for clause in clauses or ()):
                 rows.append(req)
         result = apply_query_opts(rows, opts)

@@ -33,8 +33,10 @@ from kojiforge_metrics.exporter import Exporter  # noqa: E402
 from kojiforge_metrics.settings import Settings  # noqa: E402
 
 CHANNELS = ("default", "createrepo", "image")
-METHODS = (("build", "default", 0.15), ("buildArch", "default", 0.55), ("tagBuild", "default", 0.1),
-           ("newRepo", "createrepo", 0.1), ("createrepo", "createrepo", 0.08), ("image", "image", 0.02))
+# (method, channel, share of the tasks in percent)
+METHODS = (("build", "default", 15), ("buildArch", "default", 55), ("tagBuild", "default", 10),
+           ("newRepo", "createrepo", 10), ("createrepo", "createrepo", 8), ("image", "image", 2))
+MIX = [(method, channel) for method, channel, share in METHODS for _slot in range(share)]
 
 
 class CountingSession(koji.ClientSession):
@@ -75,8 +77,7 @@ def fill_fake(state, args):
     hosts = sorted(h["name"] for h in state.hosts.values())
     open_left, waiting_left = args.open_tasks, args.waiting_tasks
     for i in range(args.tasks):
-        weights = [w for _, _, w in METHODS]
-        method, channel, _ = METHODS[(i * 7919) % 100 * len(weights) // 100]
+        method, channel = MIX[(i * 37) % len(MIX)]
         if open_left > 0 and i >= args.tasks - args.open_tasks - args.waiting_tasks:
             open_left -= 1
             add_task(state, method, channel, "OPEN", host=hosts[i % len(hosts)],
@@ -136,7 +137,7 @@ def measure(settings, args, add_tasks=None):
     exporter.render()   # the first scrape learns the channels
     latencies, requests = [], []
     size = 0
-    for _ in range(args.scrapes):
+    for _scrape in range(args.scrapes):
         CountingSession.requests = 0
         body, seconds = timed(exporter.render)
         latencies.append(seconds)
@@ -153,7 +154,7 @@ def measure(settings, args, add_tasks=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--url", help="a hub URL to measure instead of the fake hub")
     parser.add_argument("--profile", help="a koji client profile (server, serverca, cert)")
     parser.add_argument("--fill", action="store_true",
@@ -179,7 +180,7 @@ def main(argv=None):
         if args.fill:
             session = koji.ClientSession(server, opts=opts)
             session.ssl_login()
-            _, seconds = timed(lambda: fill_real(session, args))
+            seconds = timed(lambda: fill_real(session, args))[1]
             print("filled %s with %d tags, %d packages in %.1f s" % (server, args.tags, args.packages, seconds))
         print("hub: %s" % server)
         measure(settings, args)
@@ -188,7 +189,7 @@ def main(argv=None):
     from tests.fakehub import FakeHub  # pylint: disable=import-outside-toplevel
     from tests.fakehub.api_tasks import TaskAPI, add_task  # pylint: disable=import-outside-toplevel
     with FakeHub(extra_handlers=[TaskAPI()]) as hub:
-        _, seconds = timed(lambda: fill_fake(hub.state, args))
+        seconds = timed(lambda: fill_fake(hub.state, args))[1]
         print("fake hub %s: %d tags, %d packages, %d hosts, %d tasks (%d open, %d waiting), "
               "seeded in %.1f s" % (hub.url, len(hub.state.tags), len(hub.state.packages),
                                     len(hub.state.hosts), args.tasks, args.open_tasks,
@@ -196,7 +197,7 @@ def main(argv=None):
 
         def more_tasks():
             now = time.time()
-            for _ in range(100):
+            for _task in range(100):
                 add_task(hub.state, "buildArch", "default", "CLOSED", request=[],
                          create_ts=now - 100, start_ts=now - 90, completion_ts=now)
 

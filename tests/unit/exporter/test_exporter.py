@@ -36,7 +36,7 @@ def test_every_declared_metric_is_served_with_its_type(exporter):
 
 
 def test_every_declared_metric_has_samples_for_the_seeded_hub(scraped):
-    names = set(name for name, _ in scraped)
+    names = set(name for name, _labels in scraped)
     assert sorted(metricdefs.served_sample_names() - names) == []
 
 
@@ -256,7 +256,7 @@ def test_task_history_new_counts_only_new_tasks(hub, settings, clock):
 
 def test_one_multicall_request_per_scrape(hub, exporter):
     exporter.render()           # the first scrape learns the channels: two requests
-    for _ in range(3):
+    for _scrape in range(3):
         hub.reset_counters()
         exporter.render()
         assert hub.requests == 1
