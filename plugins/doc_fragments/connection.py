@@ -1,0 +1,69 @@
+# -*- coding: utf-8 -*-
+# Copyright: kojiforge.koji contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+
+    # The options of plugins/module_utils/koji_engine.py connection_argument_spec().
+    DOCUMENTATION = r'''
+options:
+  koji:
+    description:
+      - Name of a koji client profile (C(/etc/koji.conf), C(/etc/koji.conf.d/*.conf),
+        C(~/.koji/config)) to take the hub URL and the credentials from.
+      - When neither O(koji) nor O(server) is set, the profile named by the
+        E(KOJI_PROFILE) environment variable is used, or C(koji).
+      - Options given explicitly (O(server), O(cert)...) take precedence over the profile.
+    type: str
+  server:
+    description:
+      - URL of the hub's XML-RPC endpoint, for example C(https://koji.example.com/kojihub).
+      - With O(server) and no O(koji), no profile is read.
+    type: str
+  cert:
+    description:
+      - Client certificate and key in one PEM file, for certificate (SSL) login.
+    type: path
+  serverca:
+    description:
+      - CA certificate(s) the hub's certificate must be signed by.
+    type: path
+  user:
+    description:
+      - User name for password login (hubs that allow it; test hubs).
+    type: str
+  password:
+    description:
+      - Password for password login.
+    type: str
+  principal:
+    description:
+      - Kerberos principal for GSSAPI login.
+    type: str
+  keytab:
+    description:
+      - Kerberos keytab for GSSAPI login.
+    type: path
+  authtype:
+    description:
+      - How to log in when something must be written.
+      - Default is the profile's C(authtype), else C(ssl) when O(cert) names a file,
+        else C(password) when O(user) and O(password) are set, else C(kerberos).
+      - Reads are always anonymous; the module logs in only when there is something
+        to write, so check mode and runs that change nothing need no credentials.
+    type: str
+    choices: [ssl, password, kerberos]
+  batch_size:
+    description:
+      - Number of hub calls sent in one multicall request.
+      - Reads and writes are grouped in multicalls of this size; each write batch is
+        its own transaction on the hub.
+    type: int
+    default: 200
+requirements:
+  - koji (the Koji client library, C(python3-koji) on EL)
+'''

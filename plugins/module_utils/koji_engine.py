@@ -1,0 +1,461 @@
+# -*- coding: utf-8 -*-
+# Copyright: kojiforge.koji contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The shared engine of the kojiforge.koji object modules.
+
+Every module follows the same four steps:
+
+1. read the current state of every object the task names, in a few multicall
+   batches (``read_many``), anonymously;
+2. compute the difference between what was asked for and what is there, and
+   validate the WHOLE request (``Validator``): a request that fails validation
+   writes nothing;
+3. put the writes into a ``Plan``, each in a numbered phase (external repos
+   before tags, parents before children, inheritance after both exist...);
+4. unless in check mode, log in and run the plan phase by phase, each phase in
+   multicall batches. The hub runs each batch as one transaction in which a
+   refused call does not undo its neighbours, so a refusal stops the plan after
+   that batch and is reported with what was already applied; a re-run converges.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import copy
+import os
+import re
+import traceback
+
+try:
+    from urllib.parse import urlparse
+except ImportError:  # pragma: no cover - Python 2 is not supported, keep sanity quiet
+    from urlparse import urlparse
+
+KOJI_IMPORT_ERROR = None
+try:
+    import koji
+except ImportError:
+    koji = None
+    KOJI_IMPORT_ERROR = traceback.format_exc()
+
+DEFAULT_BATCH_SIZE = 200
+
+# Architecture names Koji deployments use. Koji itself only rejects characters
+# outside [a-zA-Z0-9_-]; a typo such as "x86-64" would be accepted by the hub
+# and silently never match a builder, so the modules check names against this list.
+KNOWN_ARCHES = frozenset((
+    'noarch', 'src', 'nosrc',
+    'i386', 'i486', 'i586', 'i686', 'athlon', 'geode', 'x86_64', 'amd64', 'ia32e',
+    'aarch64', 'arm64', 'armv5tel', 'armv5tejl', 'armv6l', 'armv6hl', 'armv7l', 'armv7hl',
+    'armv7hnl', 'armhfp',
+    'ppc', 'ppc64', 'ppc64le', 'ppc64p7', 'ppc64pseries', 'ppc64iseries',
+    's390', 's390x', 'riscv64', 'loongarch64', 'ia64', 'mips', 'mipsel', 'mips64',
+    'mips64el', 'sparc', 'sparcv9', 'sparc64', 'alpha', 'sh4',
+))
+ARCH_CHARS = re.compile(r'^[a-zA-Z0-9_\-]+$')
+URL_SCHEMES = ('http', 'https', 'ftp', 'file')
+
+
+def connection_argument_spec():
+    """The connection options every module shares (documented in the
+    kojiforge.koji.connection doc fragment)."""
+    return dict(
+        koji=dict(type='str'),
+        server=dict(type='str'),
+        cert=dict(type='path'),
+        serverca=dict(type='path'),
+        user=dict(type='str'),
+        password=dict(type='str', no_log=True),
+        principal=dict(type='str'),
+        keytab=dict(type='path'),
+        authtype=dict(type='str', choices=['ssl', 'password', 'kerberos']),
+        batch_size=dict(type='int', default=DEFAULT_BATCH_SIZE),
+    )
+
+
+class KojiModuleError(Exception):
+    """A failure to report through fail_json, with extra result keys."""
+
+    def __init__(self, msg, **extra):
+        super(KojiModuleError, self).__init__(msg)
+        self.msg = msg
+        self.extra = extra
+
+
+def _counting_session_class():
+    class CountingClientSession(koji.ClientSession):
+        """A ClientSession that counts the HTTP requests it sends."""
+
+        requests = 0
+
+        def _sendCall(self, handler, headers, request):
+            self.requests += 1
+            return super(CountingClientSession, self)._sendCall(handler, headers, request)
+
+    return CountingClientSession
+
+
+class KojiConnection:
+    """An anonymous session on the hub that logs in only when asked to write."""
+
+    def __init__(self, params):
+        if koji is None:
+            raise KojiModuleError('the koji client library is required (python3-koji or '
+                                  '"pip install koji")', exception=KOJI_IMPORT_ERROR)
+        batch = params.get('batch_size') or DEFAULT_BATCH_SIZE
+        if batch < 1:
+            raise KojiModuleError('batch_size must be at least 1')
+        self.batch = batch
+        self.config = self._config(params)
+        if not self.config.get('server'):
+            raise KojiModuleError('no hub URL: set "server", or a "koji" profile that '
+                                  'names one')
+        opts = koji.grab_session_options(self.config)
+        self.session = _counting_session_class()(self.config['server'], opts)
+
+    @staticmethod
+    def _config(params):
+        profile = params.get('koji')
+        if not profile and not params.get('server'):
+            profile = os.environ.get('KOJI_PROFILE', 'koji')
+        config = {}
+        if profile:
+            try:
+                config = dict(koji.read_config(profile))
+            except koji.ConfigurationError as exc:
+                raise KojiModuleError('cannot read koji profile %s: %s' % (profile, exc))
+        for key in ('server', 'cert', 'serverca', 'user', 'password', 'principal', 'keytab',
+                    'authtype'):
+            if params.get(key) is not None:
+                config[key] = params[key]
+        for key in ('cert', 'serverca', 'keytab'):
+            if config.get(key):
+                config[key] = os.path.expanduser(config[key])
+        return config
+
+    @property
+    def requests(self):
+        return self.session.requests
+
+    def ensure_logged_in(self):
+        if self.session.logged_in:
+            return
+        config = self.config
+        authtype = config.get('authtype')
+        if not authtype:
+            if config.get('cert') and os.path.isfile(config['cert']):
+                authtype = 'ssl'
+            elif config.get('user') and config.get('password'):
+                authtype = 'password'
+            else:
+                authtype = 'kerberos'
+        try:
+            if authtype == 'ssl':
+                self.session.ssl_login(config.get('cert'), None, config.get('serverca'))
+            elif authtype == 'password':
+                self.session.opts['user'] = config.get('user')
+                self.session.opts['password'] = config.get('password')
+                if not self.session.login():
+                    raise KojiModuleError('password login to %s failed' % config['server'])
+            else:
+                self.session.gssapi_login(principal=config.get('principal'),
+                                          keytab=config.get('keytab'))
+        except KojiModuleError:
+            raise
+        except Exception as exc:
+            raise KojiModuleError('cannot log in to %s (%s): %s'
+                                  % (config['server'], authtype, exc))
+
+    def logout(self):
+        if self.session.logged_in:
+            try:
+                self.session.logout()
+            except Exception:
+                pass  # the session expires on the hub anyway
+
+    def call(self, method, *args, **kwargs):
+        try:
+            return getattr(self.session, method)(*args, **kwargs)
+        except Exception as exc:
+            raise KojiModuleError('%s failed: %s' % (method, exc))
+
+
+class CallResult:
+    """The result of one call in a multicall: ``value`` or ``error``."""
+
+    def __init__(self, value=None, error=None):
+        self.value = value
+        self.error = error
+
+    @property
+    def ok(self):
+        return self.error is None
+
+
+def _run_batch(session, calls):
+    with session.multicall(strict=False) as multi:
+        virtual = [getattr(multi, method)(*args, **kwargs) for method, args, kwargs in calls]
+    results = []
+    for call in virtual:
+        try:
+            results.append(CallResult(value=call.result))
+        except Exception as exc:
+            results.append(CallResult(error=exc))
+    return results
+
+
+def read_many(conn, calls):
+    """Run read calls [(method, args, kwargs)] in multicall batches; returns CallResults.
+
+    A read the hub refuses (a connection problem, an unknown method) fails the module:
+    reads must all succeed before anything can be decided."""
+    results = []
+    for start in range(0, len(calls), conn.batch):
+        chunk = calls[start:start + conn.batch]
+        try:
+            results.extend(_run_batch(conn.session, chunk))
+        except Exception as exc:
+            raise KojiModuleError('reading from the hub failed: %s' % exc)
+    return results
+
+
+def read_values(conn, calls):
+    """Like read_many, but every call must succeed; returns the values."""
+    values = []
+    for (method, args, _kwargs), result in zip(calls, read_many(conn, calls)):
+        if not result.ok:
+            raise KojiModuleError('%s%r failed: %s' % (method, tuple(args), result.error))
+        values.append(result.value)
+    return values
+
+
+class Write:
+    """One hub call of a plan. ``args`` may hold callables, resolved just before the
+    call is sent (for ids of objects created in an earlier phase)."""
+
+    def __init__(self, phase, obj_type, obj_name, description, method, args, kwargs,
+                 on_result=None):
+        self.phase = phase
+        self.obj_type = obj_type
+        self.obj_name = obj_name
+        self.description = description
+        self.method = method
+        self.args = args
+        self.kwargs = kwargs
+        self.on_result = on_result
+
+    def resolved(self):
+        args = [arg() if callable(arg) else arg for arg in self.args]
+        kwargs = dict((key, value() if callable(value) else value)
+                      for key, value in self.kwargs.items())
+        return self.method, args, kwargs
+
+    def summary(self):
+        return {'type': self.obj_type, 'name': self.obj_name, 'change': self.description}
+
+
+class Plan:
+    """The writes a request needs, by phase, and what changes per object."""
+
+    def __init__(self):
+        self.writes = []
+        self.objects = {}
+        self.order = []
+
+    def object_change(self, obj_type, name, action, before=None, after=None):
+        key = (obj_type, name)
+        if key not in self.objects:
+            self.objects[key] = {'type': obj_type, 'name': name, 'action': action,
+                                 'changes': [], 'before': before, 'after': after}
+            self.order.append(key)
+        return self.objects[key]
+
+    def add(self, _phase, _type, _name, _summary, _method, *args, **kwargs):
+        """Add the hub call ``_method(*args, **kwargs)`` to phase ``_phase``, described
+        by ``_summary`` in the changes of object ``_type`` ``_name``. (Underscored
+        parameters, so hub keyword arguments such as ``description`` pass through.)"""
+        on_result = kwargs.pop('_on_result', None)
+        self.writes.append(Write(_phase, _type, _name, _summary, _method, list(args),
+                                 kwargs, on_result))
+        if (_type, _name) not in self.objects:
+            self.object_change(_type, _name, 'update')
+        self.objects[(_type, _name)]['changes'].append(_summary)
+
+    def note(self, obj_type, name, description, action='update'):
+        """A change that needs no call of its own (e.g. implied by a create)."""
+        self.object_change(obj_type, name, action)['changes'].append(description)
+
+    @property
+    def changed(self):
+        return bool(self.order)
+
+    def changes(self):
+        result = []
+        for key in self.order:
+            obj = self.objects[key]
+            result.append({'type': obj['type'], 'name': obj['name'], 'action': obj['action'],
+                           'changes': list(obj['changes'])})
+        return result
+
+    def diff(self):
+        result = []
+        for key in self.order:
+            obj = self.objects[key]
+            label = '%s %s' % (obj['type'], obj['name'])
+            result.append({'before_header': label, 'after_header': label,
+                           'before': obj['before'] if obj['before'] is not None else {},
+                           'after': obj['after'] if obj['after'] is not None else {}})
+        return result
+
+    def execute(self, conn):
+        """Run the writes phase by phase in multicall batches. Stops after the first
+        batch in which the hub refused a call."""
+        if not self.writes:
+            return
+        conn.ensure_logged_in()
+        ordered = sorted(self.writes, key=lambda write: write.phase)
+        chunks = []
+        for phase in sorted(set(write.phase for write in ordered)):
+            pending = [write for write in ordered if write.phase == phase]
+            for start in range(0, len(pending), conn.batch):
+                chunks.append(pending[start:start + conn.batch])
+        applied = []
+        done = 0
+        for chunk in chunks:
+            try:
+                calls = [write.resolved() for write in chunk]
+                results = _run_batch(conn.session, calls)
+            except Exception as exc:
+                raise KojiModuleError(
+                    'writing to the hub failed: %s; the calls listed in "applied" were '
+                    'made, re-run to converge' % exc, changed=bool(applied), applied=applied,
+                    not_applied=[write.summary() for write in ordered[done:]])
+            done += len(chunk)
+            failed = []
+            for write, result in zip(chunk, results):
+                if result.ok:
+                    applied.append(write.summary())
+                    if write.on_result is not None:
+                        write.on_result(result.value)
+                else:
+                    entry = write.summary()
+                    entry['error'] = str(result.error)
+                    failed.append(entry)
+            if failed:
+                raise KojiModuleError(
+                    'the hub refused %d of %d call(s) (first: %s %s: %s); the calls listed '
+                    'in "applied" were made, re-run to converge'
+                    % (len(failed), len(chunk), failed[0]['type'], failed[0]['name'],
+                       failed[0]['error']),
+                    changed=bool(applied), applied=applied, failed=failed,
+                    not_applied=[write.summary() for write in ordered[done:]])
+
+
+class Validator:
+    """Collects every problem of a request, so all are reported at once and nothing is
+    written when there is any."""
+
+    def __init__(self):
+        self.errors = []
+
+    def error(self, msg, *args):
+        self.errors.append(msg % args if args else msg)
+
+    def check(self):
+        if self.errors:
+            if len(self.errors) == 1:
+                msg = 'invalid request, nothing was changed: %s' % self.errors[0]
+            else:
+                msg = ('invalid request, nothing was changed: %d problems: %s'
+                       % (len(self.errors), '; '.join(self.errors)))
+            raise KojiModuleError(msg, errors=list(self.errors))
+
+    def arches(self, where, arches):
+        """Check a list of arch names; returns the list."""
+        for arch in arches:
+            if not ARCH_CHARS.match(arch):
+                self.error('%s: arch %r has characters other than [a-zA-Z0-9_-]', where, arch)
+            elif arch not in KNOWN_ARCHES:
+                self.error('%s: unknown arch %r (known: %s)', where, arch,
+                           ', '.join(sorted(KNOWN_ARCHES)))
+        return arches
+
+    def url(self, where, url):
+        parsed = urlparse(url or '')
+        if parsed.scheme not in URL_SCHEMES:
+            self.error('%s: malformed URL %r (scheme must be one of %s)', where, url,
+                       ', '.join(URL_SCHEMES))
+        elif parsed.scheme != 'file' and not parsed.netloc:
+            self.error('%s: malformed URL %r (no host)', where, url)
+        elif re.search(r'\s', url):
+            self.error('%s: malformed URL %r (contains white space)', where, url)
+
+    def unique(self, where, items, what):
+        seen = set()
+        for item in items:
+            if item in seen:
+                self.error('%s: %s %s is given more than once', where, what, item)
+            seen.add(item)
+
+
+def split_arches(value):
+    """Arches from a list or a space/comma-separated string, as a list (order kept)."""
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        items = []
+        for item in value:
+            items.extend(str(item).replace(',', ' ').split())
+        return items
+    return str(value).replace(',', ' ').split()
+
+
+def same_arches(current, wanted):
+    """Arches are compared as sets: order is not a change."""
+    return set(split_arches(current) or []) == set(wanted or [])
+
+
+def normalize_url(url):
+    """The hub stores external repo URLs with a trailing slash."""
+    if url and not url.endswith('/'):
+        return url + '/'
+    return url
+
+
+def objects_from_params(params, list_key, item_keys, name_key='name'):
+    """A module takes one object (top-level options) or many (a list). Returns the list
+    of object dicts."""
+    if params.get(list_key) is not None:
+        return [copy.deepcopy(item) for item in params[list_key]]
+    if params.get(name_key) is None:
+        raise KojiModuleError('one of "%s" or "%s" is required' % (name_key, list_key))
+    return [dict((key, copy.deepcopy(params.get(key))) for key in item_keys)]
+
+
+def run_module(module, handler):
+    """Common main: build the connection, let ``handler(module, conn)`` return a Plan
+    (or a Plan and a dict of extra result keys), execute it unless in check mode, and
+    exit with the standard result."""
+    conn = None
+    extra_result = {}
+    try:
+        conn = KojiConnection(module.params)
+        plan = handler(module, conn)
+        if isinstance(plan, tuple):
+            plan, extra_result = plan
+        if not module.check_mode:
+            plan.execute(conn)
+    except KojiModuleError as exc:
+        extra = dict(exc.extra)
+        extra.setdefault('changed', False)
+        if conn is not None:
+            extra['requests'] = conn.requests
+            conn.logout()
+        module.fail_json(msg=exc.msg, **extra)
+    conn.logout()
+    result = dict(extra_result)
+    result.update({'changed': plan.changed, 'changes': plan.changes(),
+                   'requests': conn.requests})
+    if module._diff:
+        result['diff'] = plan.diff()
+    module.exit_json(**result)

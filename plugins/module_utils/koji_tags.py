@@ -1,0 +1,643 @@
+# -*- coding: utf-8 -*-
+# Copyright: kojiforge.koji contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Reading, validating and planning Koji tags (used by the koji_tag module)."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.kojiforge.koji.plugins.module_utils.koji_engine import (
+    Plan, Validator, read_values, same_arches, split_arches,
+)
+
+# phases of a tag plan: tags exist before inheritance links them, links before
+# package listings (so inherited entries are seen), deletions last
+PHASE_TAG = 10
+PHASE_INHERITANCE = 20
+PHASE_REPOS = 30
+PHASE_PACKAGES = 40
+PHASE_GROUPS = 50
+PHASE_DELETE = 90
+
+TAG_ATTRS = ('arches', 'perm', 'locked', 'maven_support', 'maven_include_all')
+MAX_ANCESTOR_ROUNDS = 20
+
+
+def _rule_key(rule):
+    return (rule['priority'], rule['maxdepth'], bool(rule['intransitive']),
+            bool(rule['noconfig']), rule['pkg_filter'] or '')
+
+
+def _normalize_rules(rules):
+    result = []
+    for rule in rules or []:
+        result.append({'parent': rule['parent'], 'priority': rule['priority'],
+                       'maxdepth': rule.get('maxdepth'),
+                       'intransitive': bool(rule.get('intransitive')),
+                       'noconfig': bool(rule.get('noconfig')),
+                       'pkg_filter': rule.get('pkg_filter') or ''})
+    return sorted(result, key=lambda r: r['priority'])
+
+
+def _current_rules(data):
+    return sorted([{'parent': link['name'], 'priority': link['priority'],
+                    'maxdepth': link['maxdepth'], 'intransitive': bool(link['intransitive']),
+                    'noconfig': bool(link['noconfig']), 'pkg_filter': link['pkg_filter'] or ''}
+                   for link in data], key=lambda r: r['priority'])
+
+
+def _arch_string(arches):
+    return ' '.join(arches) if arches else ''
+
+
+class TagPlanner:
+
+    def __init__(self, conn, tags, check_mode=False):
+        self.conn = conn
+        self.tags = tags
+        self.check_mode = check_mode
+        self.v = Validator()
+        self.plan = Plan()
+        self.info = {}          # name -> getTag() of existing tags read
+        self.ids = {}           # name -> id (existing, and created during execution)
+        self.inheritance = {}   # name -> getInheritanceData() of existing tags read
+        self.repos = {}         # external repo name -> info
+        self.tag_repos = {}
+        self.listings = {}
+        self.groups = {}
+        self.owners = {}
+        self.perms = None
+
+    # ---- step 1: validate what can be validated without the hub --------------------------
+    def check_request(self):
+        v = self.v
+        names = [tag['name'] for tag in self.tags]
+        v.unique('tags', names, 'tag')
+        self.declared = dict((tag['name'], tag) for tag in self.tags)
+        self.present = set(t['name'] for t in self.tags if t.get('state', 'present') == 'present')
+        self.absent = set(names) - self.present
+        for tag in self.tags:
+            where = 'tag %s' % tag['name']
+            if tag['name'] in self.absent:
+                continue
+            if tag.get('arches') is not None:
+                tag['arches'] = v.arches(where, split_arches(tag['arches']))
+            rules = tag.get('inheritance')
+            if rules is not None:
+                v.unique(where + ' inheritance', [r['parent'] for r in rules], 'parent')
+                v.unique(where + ' inheritance', [r['priority'] for r in rules], 'priority')
+                for rule in rules:
+                    if rule['parent'] == tag['name']:
+                        v.error('%s: a tag cannot inherit from itself', where)
+                    if rule['priority'] < 0:
+                        v.error('%s: inheritance priority %s is negative', where,
+                                rule['priority'])
+                    if rule.get('maxdepth') is not None and rule['maxdepth'] < 0:
+                        v.error('%s: maxdepth %s of parent %s is negative', where,
+                                rule['maxdepth'], rule['parent'])
+                    if rule['parent'] in self.absent:
+                        v.error('%s: parent %s is declared absent in the same request',
+                                where, rule['parent'])
+            repos = tag.get('external_repos')
+            if repos is not None:
+                v.unique(where + ' external_repos', [r['repo'] for r in repos], 'repo')
+                v.unique(where + ' external_repos', [r['priority'] for r in repos],
+                         'priority')
+                for repo in repos:
+                    if repo.get('arches') is not None:
+                        repo['arches'] = v.arches('%s external repo %s' % (where, repo['repo']),
+                                                  split_arches(repo['arches']))
+            packages = tag.get('packages')
+            if packages is not None:
+                if not isinstance(packages, dict):
+                    v.error('%s: packages must be a dict of owner: [package, ...]', where)
+                    tag['packages'] = packages = {}
+                wanted = {}
+                for owner, pkgs in packages.items():
+                    if isinstance(pkgs, str):
+                        pkgs = [pkgs]
+                    for pkg in pkgs or []:
+                        if pkg in wanted and wanted[pkg] != owner:
+                            v.error('%s: package %s has two owners (%s, %s)', where, pkg,
+                                    wanted[pkg], owner)
+                        wanted[pkg] = owner
+                tag['_packages'] = wanted
+            blocked = tag.get('blocked_packages')
+            if blocked is not None and tag.get('_packages'):
+                for pkg in sorted(set(blocked) & set(tag['_packages'])):
+                    v.error('%s: package %s is both listed and blocked', where, pkg)
+            groups = tag.get('groups')
+            if groups is not None:
+                if not isinstance(groups, dict):
+                    v.error('%s: groups must be a dict of group: [package, ...]', where)
+                    tag['groups'] = {}
+                else:
+                    tag['groups'] = dict((name, list(pkgs or []))
+                                         for name, pkgs in groups.items())
+            if tag.get('extra') is not None and not isinstance(tag['extra'], dict):
+                v.error('%s: extra must be a dict', where)
+
+    # ---- step 2: read ----------------------------------------------------------------------
+    def read(self):
+        referenced = set()
+        repo_names = set()
+        owners = set()
+        need_perms = False
+        for tag in self.tags:
+            if tag['name'] in self.absent:
+                continue
+            for rule in tag.get('inheritance') or []:
+                referenced.add(rule['parent'])
+            for repo in tag.get('external_repos') or []:
+                repo_names.add(repo['repo'])
+            owners.update((tag.get('_packages') or {}).values())
+            if tag.get('perm'):
+                need_perms = True
+        tag_names = sorted(set(self.declared) | referenced)
+        calls = [('getTag', [name], {}) for name in tag_names]
+        calls += [('getExternalRepo', [name], {}) for name in sorted(repo_names)]
+        calls += [('getUser', [name], {}) for name in sorted(owners)]
+        if need_perms:
+            calls.append(('getAllPerms', [], {}))
+        values = read_values(self.conn, calls)
+        pos = 0
+        for name in tag_names:
+            if values[pos]:
+                self.info[name] = values[pos]
+                self.ids[name] = values[pos]['id']
+            pos += 1
+        for name in sorted(repo_names):
+            if values[pos]:
+                self.repos[name] = values[pos]
+            pos += 1
+        for name in sorted(owners):
+            if values[pos]:
+                self.owners[name] = values[pos]
+            pos += 1
+        if need_perms:
+            self.perms = set(perm['name'] for perm in values[pos])
+
+        existing = [name for name in sorted(self.present) if name in self.info]
+        calls = []
+        for name in existing:
+            tag = self.declared[name]
+            calls.append(('getInheritanceData', [name], {}))
+            if tag.get('external_repos') is not None:
+                calls.append(('getTagExternalRepos', [name], {}))
+            if tag.get('packages') is not None or tag.get('blocked_packages') is not None:
+                calls.append(('listPackages', [], {'tagID': self.ids[name], 'inherited': True,
+                                                   'with_owners': True,
+                                                   'with_blocked': True}))
+            if tag.get('groups') is not None:
+                calls.append(('getTagGroups', [name], {'inherit': True, 'incl_pkgs': True,
+                                                       'incl_reqs': False}))
+        # parents that are not declared: their inheritance, for cycle detection
+        outside = [name for name in sorted(referenced - set(self.declared)) if name in self.info]
+        calls += [('getInheritanceData', [name], {}) for name in outside]
+        values = iter(read_values(self.conn, calls))
+        for name in existing:
+            tag = self.declared[name]
+            self.inheritance[name] = next(values)
+            if tag.get('external_repos') is not None:
+                self.tag_repos[name] = next(values)
+            if tag.get('packages') is not None or tag.get('blocked_packages') is not None:
+                self.listings[name] = next(values)
+            if tag.get('groups') is not None:
+                self.groups[name] = next(values)
+        for name in outside:
+            self.inheritance[name] = next(values)
+        self._read_ancestors()
+
+    def _read_ancestors(self):
+        """Follow undeclared ancestors until their inheritance is known (few rounds:
+        one per level of undeclared ancestry)."""
+        for _round in range(MAX_ANCESTOR_ROUNDS):
+            missing = set()
+            for name, data in self.inheritance.items():
+                if name in self.declared and self.declared[name].get('inheritance') is not None:
+                    continue
+                for link in data:
+                    if link['name'] not in self.inheritance and link['name'] not in self.declared:
+                        missing.add(link['name'])
+            if not missing:
+                return
+            missing = sorted(missing)
+            for name, data in zip(missing, read_values(
+                    self.conn, [('getInheritanceData', [name], {}) for name in missing])):
+                self.inheritance[name] = data
+
+    # ---- step 3: validate against the hub --------------------------------------------------
+    def check_references(self):
+        v = self.v
+        will_exist = set(self.info) | self.present
+        listed_somewhere = set()
+        for tag in self.tags:
+            listed_somewhere.update(tag.get('_packages') or {})
+        for tag in self.tags:
+            name = tag['name']
+            where = 'tag %s' % name
+            if name in self.absent:
+                continue
+            for rule in tag.get('inheritance') or []:
+                if rule['parent'] not in will_exist:
+                    v.error('%s: unknown parent tag %s', where, rule['parent'])
+            for repo in tag.get('external_repos') or []:
+                if repo['repo'] not in self.repos:
+                    v.error('%s: unknown external repo %s (declare it with '
+                            'kojiforge.koji.koji_external_repo first)', where, repo['repo'])
+            for pkg, owner in sorted((tag.get('_packages') or {}).items()):
+                if owner not in self.owners:
+                    v.error('%s: unknown user %s (owner of package %s)', where, owner, pkg)
+            if tag.get('perm') and self.perms is not None and tag['perm'] not in self.perms:
+                v.error('%s: unknown permission %s', where, tag['perm'])
+            if tag.get('blocked_packages'):
+                listing = set(row['package_name'] for row in self.listings.get(name, []))
+                for pkg in tag['blocked_packages']:
+                    if pkg not in listing and pkg not in listed_somewhere:
+                        v.error('%s: cannot block package %s: it is not listed in the tag '
+                                'or its parents', where, pkg)
+        self._check_cycles()
+
+    def _parents(self, name):
+        tag = self.declared.get(name)
+        if tag is not None and name in self.absent:
+            return []
+        if tag is not None and tag.get('inheritance') is not None:
+            return [rule['parent'] for rule in tag['inheritance']]
+        return [link['name'] for link in self.inheritance.get(name, [])]
+
+    def _check_cycles(self):
+        state = {}
+        reported = set()
+
+        def visit(name, path):
+            state[name] = 1
+            path.append(name)
+            for parent in self._parents(name):
+                if state.get(parent) == 1:
+                    cycle = path[path.index(parent):] + [parent]
+                    key = frozenset(cycle)
+                    if key not in reported:
+                        reported.add(key)
+                        self.v.error('inheritance cycle: %s', ' -> '.join(cycle))
+                elif parent not in state:
+                    visit(parent, path)
+            path.pop()
+            state[name] = 2
+
+        for name in sorted(self.present):
+            if name not in state:
+                visit(name, [])
+
+    # ---- step 4: plan ----------------------------------------------------------------------
+    def build_plan(self):
+        for name in self._parents_first():
+            tag = self.declared[name]
+            if name in self.absent:
+                if name in self.info:
+                    self.plan.object_change('tag', name, 'delete', before=self._before(tag),
+                                            after={})
+                    self.plan.add(PHASE_DELETE, 'tag', name, 'delete tag', 'deleteTag', name)
+                continue
+            self._plan_tag(tag)
+            self._plan_inheritance(tag)
+            self._plan_repos(tag)
+            self._plan_packages(tag)
+            self._plan_groups(tag)
+        return self.plan
+
+    def _parents_first(self):
+        order = []
+        seen = set()
+
+        def visit(name):
+            if name in seen:
+                return
+            seen.add(name)
+            for parent in self._parents(name):
+                if parent in self.declared:
+                    visit(parent)
+            order.append(name)
+
+        for tag in self.tags:
+            visit(tag['name'])
+        return order
+
+    def _before(self, tag):
+        name = tag['name']
+        info = self.info.get(name)
+        if info is None:
+            return {}
+        before = {'arches': sorted(split_arches(info['arches']) or []), 'perm': info['perm'],
+                  'locked': info['locked'], 'maven_support': info['maven_support'],
+                  'maven_include_all': info['maven_include_all'], 'extra': info['extra']}
+        if name in self.inheritance:
+            before['inheritance'] = _current_rules(self.inheritance[name])
+        if name in self.tag_repos:
+            before['external_repos'] = [
+                {'repo': r['external_repo_name'], 'priority': r['priority'],
+                 'merge_mode': r['merge_mode'], 'arches': split_arches(r['arches'])}
+                for r in self.tag_repos[name]]
+        if name in self.listings:
+            direct = [r for r in self.listings[name] if r['tag_id'] == info['id']]
+            owners = {}
+            for row in direct:
+                if not row['blocked']:
+                    owners.setdefault(row['owner_name'], []).append(row['package_name'])
+            before['packages'] = dict((o, sorted(p)) for o, p in owners.items())
+            before['blocked_packages'] = sorted(r['package_name'] for r in direct
+                                                if r['blocked'])
+        if name in self.groups:
+            before['groups'] = dict(
+                (g['name'], sorted(p['package'] for p in g['packagelist']))
+                for g in self.groups[name])
+        return before
+
+    def _after(self, tag, before):
+        after = dict(before)
+        for key in TAG_ATTRS + ('extra',):
+            if tag.get(key) is not None:
+                after[key] = sorted(tag[key]) if key == 'arches' else tag[key]
+        if tag.get('inheritance') is not None:
+            after['inheritance'] = _normalize_rules(tag['inheritance'])
+        if tag.get('external_repos') is not None:
+            after['external_repos'] = [
+                {'repo': r['repo'], 'priority': r['priority'], 'merge_mode': r.get('merge_mode'),
+                 'arches': r.get('arches')}
+                for r in sorted(tag['external_repos'], key=lambda r: r['priority'])]
+        if tag.get('packages') is not None:
+            owners = {}
+            for pkg, owner in tag['_packages'].items():
+                owners.setdefault(owner, []).append(pkg)
+            after['packages'] = dict((o, sorted(p)) for o, p in owners.items())
+        if tag.get('blocked_packages') is not None:
+            after['blocked_packages'] = sorted(tag['blocked_packages'])
+        if tag.get('groups') is not None:
+            after['groups'] = dict((g, sorted(p)) for g, p in tag['groups'].items())
+        return after
+
+    def _plan_tag(self, tag):
+        name = tag['name']
+        info = self.info.get(name)
+        before = self._before(tag)
+        after = self._after(tag, before)
+        if info is None:
+            obj = self.plan.object_change('tag', name, 'create', before={}, after=after)
+            kwargs = {}
+            if tag.get('arches') is not None:
+                kwargs['arches'] = _arch_string(tag['arches'])
+            for key in ('perm', 'locked', 'maven_support', 'maven_include_all', 'extra'):
+                if tag.get(key) is not None:
+                    kwargs[key] = tag[key]
+
+            def remember(tag_id, name=name):
+                self.ids[name] = tag_id
+
+            self.plan.add(PHASE_TAG, 'tag', name, 'create tag', 'createTag', name,
+                          _on_result=remember, **kwargs)
+            return obj
+        edits = {}
+        if tag.get('arches') is not None and not same_arches(info['arches'], tag['arches']):
+            edits['arches'] = _arch_string(tag['arches'])
+        if tag.get('perm') is not None and tag['perm'] != info['perm']:
+            edits['perm'] = tag['perm'] or None
+        for key in ('locked', 'maven_support', 'maven_include_all'):
+            if tag.get(key) is not None and bool(tag[key]) != bool(info[key]):
+                edits[key] = tag[key]
+        if tag.get('extra') is not None:
+            changed_extra = dict((k, v) for k, v in tag['extra'].items()
+                                 if k not in info['extra'] or info['extra'][k] != v)
+            removed = sorted(k for k in info['extra'] if k not in tag['extra'])
+            if changed_extra:
+                edits['extra'] = changed_extra
+            if removed:
+                edits['remove_extra'] = removed
+        if edits:
+            self.plan.object_change('tag', name, 'update', before=before, after=after)
+            self.plan.add(PHASE_TAG, 'tag', name,
+                          'set %s' % ', '.join(sorted(edits)), 'editTag2', name, **edits)
+        else:
+            # registered lazily: only shows up if a later step changes something
+            self._pending_obj = (name, before, after)
+
+    def _obj(self, name):
+        """Register the tag as updated (with its before/after) when a sub-step changes."""
+        if ('tag', name) not in self.plan.objects:
+            _n, before, after = self._pending_obj
+            self.plan.object_change('tag', name, 'update', before=before, after=after)
+
+    def _plan_inheritance(self, tag):
+        name = tag['name']
+        if tag.get('inheritance') is None:
+            return
+        wanted = dict((r['parent'], r) for r in _normalize_rules(tag['inheritance']))
+        current = dict((r['parent'], r) for r in _current_rules(self.inheritance.get(name, [])))
+        data = []
+        descriptions = []
+        for parent, rule in sorted(wanted.items(), key=lambda item: item[1]['priority']):
+            cur = current.get(parent)
+            if cur is not None and _rule_key(cur) == _rule_key(rule):
+                continue
+            descriptions.append('%s parent %s (priority %s)'
+                                % ('change' if cur else 'add', parent, rule['priority']))
+            data.append(self._link(parent, rule))
+        current_ids = dict((link['name'], link['parent_id'])
+                           for link in self.inheritance.get(name, []))
+        for parent in sorted(set(current) - set(wanted)):
+            descriptions.append('remove parent %s' % parent)
+            data.append({'parent_id': current_ids[parent], 'delete link': True})
+        if data:
+            self._obj(name)
+            self.plan.add(PHASE_INHERITANCE, 'tag', name, '; '.join(descriptions),
+                          'setInheritanceData', name, data)
+
+    def _link(self, parent, rule):
+        ids = self.ids
+        link = {'priority': rule['priority'], 'maxdepth': rule['maxdepth'],
+                'intransitive': rule['intransitive'], 'noconfig': rule['noconfig'],
+                'pkg_filter': rule['pkg_filter']}
+        if parent in ids:
+            link['parent_id'] = ids[parent]
+            return link
+        return _LazyLink(link, parent, ids)
+
+    def _plan_repos(self, tag):
+        name = tag['name']
+        if tag.get('external_repos') is None:
+            return
+        current = dict((r['external_repo_name'], r) for r in self.tag_repos.get(name, []))
+        removes = []
+        adds = []
+        for repo in sorted(tag['external_repos'], key=lambda r: r['priority']):
+            cur = current.get(repo['repo'])
+            merge_mode = repo.get('merge_mode')
+            arches = repo.get('arches')
+            if cur is not None:
+                if merge_mode is None:
+                    merge_mode = cur['merge_mode']
+                if arches is None:
+                    arches = split_arches(cur['arches'])
+                if (cur['priority'] == repo['priority'] and cur['merge_mode'] == merge_mode
+                        and same_arches(cur['arches'], arches)):
+                    continue
+                removes.append(repo['repo'])
+            adds.append((repo['repo'], repo['priority'], merge_mode or 'koji', arches, cur))
+        wanted = set(r['repo'] for r in tag['external_repos'])
+        for repo_name in sorted(set(current) - wanted):
+            removes.append(repo_name)
+        if not (removes or adds):
+            return
+        self._obj(name)
+        changed = set(a[0] for a in adds if a[4] is not None)
+        for repo_name in removes:
+            if repo_name in changed:
+                continue
+            self.plan.add(PHASE_REPOS, 'tag', name, 'remove external repo %s' % repo_name,
+                          'removeExternalRepoFromTag', name, repo_name)
+        for repo_name in removes:
+            if repo_name in changed:
+                self.plan.add(PHASE_REPOS, 'tag', name,
+                              'detach external repo %s to re-add it' % repo_name,
+                              'removeExternalRepoFromTag', name, repo_name)
+        for repo_name, priority, merge_mode, arches, cur in adds:
+            kwargs = {'merge_mode': merge_mode}
+            if arches:
+                kwargs['arches'] = _arch_string(arches)
+            self.plan.add(PHASE_REPOS, 'tag', name,
+                          '%s external repo %s (priority %s, merge_mode %s%s)'
+                          % ('change' if cur else 'add', repo_name, priority, merge_mode,
+                             ', arches %s' % _arch_string(arches) if arches else ''),
+                          'addExternalRepoToTag', name, repo_name, priority, **kwargs)
+
+    def _plan_packages(self, tag):
+        name = tag['name']
+        wanted = tag.get('_packages') if tag.get('packages') is not None else None
+        blocked = set(tag['blocked_packages']) if tag.get('blocked_packages') is not None \
+            else None
+        if wanted is None and blocked is None:
+            return
+        tag_id = self.ids.get(name)
+        direct = {}
+        inherited = {}
+        for row in self.listings.get(name, []):
+            if row['tag_id'] == tag_id:
+                direct[row['package_name']] = row
+            else:
+                inherited[row['package_name']] = row
+        calls = []
+
+        def add(description, method, *args):
+            calls.append((description, method, args))
+
+        for pkg, owner in sorted((wanted or {}).items()):
+            d = direct.get(pkg)
+            i = inherited.get(pkg)
+            if d is not None:
+                if d['blocked']:
+                    add('unblock package %s' % pkg, 'packageListUnblock', name, pkg)
+                    if (i is None or i['blocked']) and d['owner_name'] != owner:
+                        add('set owner of %s to %s' % (pkg, owner), 'packageListSetOwner',
+                            name, pkg, owner)
+                elif d['owner_name'] != owner:
+                    add('set owner of %s to %s' % (pkg, owner), 'packageListSetOwner', name,
+                        pkg, owner)
+            elif i is not None:
+                if i['blocked']:
+                    add('unblock inherited package %s' % pkg, 'packageListUnblock', name, pkg)
+                    if i['owner_name'] != owner:
+                        add('set owner of %s to %s' % (pkg, owner), 'packageListSetOwner',
+                            name, pkg, owner)
+                # an inherited, unblocked package is already available in this tag
+            else:
+                add('add package %s (owner %s)' % (pkg, owner), 'packageListAdd', name, pkg,
+                    owner)
+        for pkg, row in sorted(direct.items()):
+            if wanted is not None and pkg in wanted:
+                continue
+            if blocked is not None and pkg in blocked:
+                continue
+            if row['blocked']:
+                if blocked is None:
+                    continue  # blocks are managed by blocked_packages only
+                if wanted is not None:
+                    add('remove blocked package %s' % pkg, 'packageListRemove', name, pkg)
+                else:
+                    add('unblock package %s' % pkg, 'packageListUnblock', name, pkg)
+            elif wanted is not None:
+                add('remove package %s' % pkg, 'packageListRemove', name, pkg)
+        for pkg in sorted(blocked or ()):
+            d = direct.get(pkg)
+            if d is not None and d['blocked']:
+                continue
+            add('block package %s' % pkg, 'packageListBlock', name, pkg)
+        if calls:
+            self._obj(name)
+            for description, method, args in calls:
+                self.plan.add(PHASE_PACKAGES, 'tag', name, description, method, *args)
+
+    def _plan_groups(self, tag):
+        name = tag['name']
+        if tag.get('groups') is None:
+            return
+        tag_id = self.ids.get(name)
+        current = dict((g['name'], g) for g in self.groups.get(name, []))
+        calls = []
+        for group, pkgs in sorted(tag['groups'].items()):
+            cur = current.get(group)
+            if cur is None:
+                calls.append(('add group %s' % group, 'groupListAdd', (name, group)))
+                cur_pkgs = {}
+            else:
+                cur_pkgs = dict((p['package'], p['tag_id']) for p in cur['packagelist'])
+            for pkg in sorted(set(pkgs)):
+                if pkg not in cur_pkgs:
+                    calls.append(('add %s to group %s' % (pkg, group), 'groupPackageListAdd',
+                                  (name, group, pkg)))
+            for pkg, owner_tag in sorted(cur_pkgs.items()):
+                if owner_tag == tag_id and pkg not in pkgs:
+                    calls.append(('remove %s from group %s' % (pkg, group),
+                                  'groupPackageListRemove', (name, group, pkg)))
+        for group, cur in sorted(current.items()):
+            if cur['tag_id'] == tag_id and group not in tag['groups']:
+                calls.append(('remove group %s' % group, 'groupListRemove', (name, group)))
+        if calls:
+            self._obj(name)
+            for description, method, args in calls:
+                self.plan.add(PHASE_GROUPS, 'tag', name, description, method, *args)
+
+
+class _LazyLink:
+    """An inheritance link whose parent is created in the same run: its id is known
+    only once the createTag call has returned. Resolved by Write.resolved()."""
+
+    def __init__(self, link, parent, ids):
+        self.link = link
+        self.parent = parent
+        self.ids = ids
+
+    def __call__(self):
+        link = dict(self.link)
+        link['parent_id'] = self.ids[self.parent]
+        return link
+
+
+def resolve_links(data):
+    return [link() if callable(link) else link for link in data]
+
+
+def plan_tags(conn, tags, check_mode=False):
+    """Read, validate and plan a list of tag declarations. Raises KojiModuleError when
+    the request is invalid (nothing is written then)."""
+    planner = TagPlanner(conn, tags, check_mode)
+    planner.check_request()
+    planner.v.check()
+    planner.read()
+    planner.check_references()
+    planner.v.check()
+    plan = planner.build_plan()
+    # inheritance data may hold lazy links: resolve them when the call is sent
+    for write in plan.writes:
+        if write.method == 'setInheritanceData':
+            data = write.args[1]
+            write.args[1] = (lambda data=data: resolve_links(data))
+    return plan

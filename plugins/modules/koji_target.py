@@ -1,0 +1,221 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: kojiforge.koji contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: koji_target
+short_description: Declare Koji build targets
+version_added: 0.1.0
+description:
+  - Creates, updates and deletes Koji build targets (a build tag whose buildroot builds
+    run in, and a destination tag builds land in).
+  - Takes one target (O(name)) or many (O(targets)); many are read and written in a few
+    multicall requests. Targets naming a tag that does not exist fail the whole request
+    before anything is written.
+  - Option names follow C(ktdreyer.koji_ansible.koji_target).
+author:
+  - kojiforge.koji contributors
+extends_documentation_fragment:
+  - kojiforge.koji.connection
+attributes:
+  check_mode:
+    support: full
+    description: Decided from reads only; nothing is written.
+  diff_mode:
+    support: full
+    description: Returns the before and after tags of every target that changes.
+options:
+  name:
+    description:
+      - Name of the target. Mutually exclusive with O(targets).
+    type: str
+  build_tag:
+    description:
+      - Tag whose buildroot builds of this target use. Required when O(state=present).
+    type: str
+  dest_tag:
+    description:
+      - Tag completed builds are tagged into. Required when O(state=present).
+    type: str
+  state:
+    description:
+      - V(present) creates or updates the target, V(absent) deletes it.
+    type: str
+    choices: [present, absent]
+    default: present
+  targets:
+    description:
+      - Many targets at once, each a dict with the options above.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Name of the target.
+        type: str
+        required: true
+      build_tag:
+        description: Build tag of the target.
+        type: str
+      dest_tag:
+        description: Destination tag of the target.
+        type: str
+      state:
+        description: V(present) or V(absent).
+        type: str
+        choices: [present, absent]
+        default: present
+seealso:
+  - module: kojiforge.koji.koji_tag
+'''
+
+EXAMPLES = r'''
+- name: A build target
+  kojiforge.koji.koji_target:
+    koji: production
+    name: el9-candidate
+    build_tag: el9-build
+    dest_tag: el9-candidate
+
+- name: Many targets in one task
+  kojiforge.koji.koji_target:
+    koji: production
+    targets: "{{ koji_targets }}"
+
+- name: Remove a target
+  kojiforge.koji.koji_target:
+    koji: production
+    name: el8-candidate
+    state: absent
+'''
+
+RETURN = r'''
+changes:
+  description: What changed (or would change in check mode), per target.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - type: target
+      name: el9-candidate
+      action: create
+      changes: ["create (build tag el9-build, destination tag el9-candidate)"]
+requests:
+  description: Number of HTTP requests the module sent to the hub.
+  returned: always
+  type: int
+applied:
+  description: On a hub refusal, the calls that were made before it.
+  returned: failure
+  type: list
+  elements: dict
+failed:
+  description: On a hub refusal, the refused calls and the hub's error.
+  returned: failure
+  type: list
+  elements: dict
+errors:
+  description: On a validation failure, every problem found (nothing was written).
+  returned: failure
+  type: list
+  elements: str
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.kojiforge.koji.plugins.module_utils.koji_engine import (
+    Plan, Validator, connection_argument_spec, objects_from_params, read_values, run_module,
+)
+
+PHASE_WRITE = 10
+PHASE_DELETE = 90
+
+
+def target_spec(name_required):
+    return dict(
+        name=dict(type='str', required=name_required),
+        build_tag=dict(type='str'),
+        dest_tag=dict(type='str'),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+    )
+
+
+TARGET_KEYS = tuple(target_spec(False))
+
+
+def plan_targets(conn, targets):
+    v = Validator()
+    v.unique('targets', [t['name'] for t in targets], 'target')
+    present = [t for t in targets if t.get('state', 'present') == 'present']
+    for target in present:
+        for key in ('build_tag', 'dest_tag'):
+            if not target.get(key):
+                v.error('target %s: %s is required when state is present', target['name'], key)
+    v.check()
+
+    names = [t['name'] for t in targets]
+    tag_names = sorted(set(t[key] for t in present for key in ('build_tag', 'dest_tag')))
+    calls = [('getBuildTarget', [name], {}) for name in names]
+    calls += [('getTag', [name], {}) for name in tag_names]
+    values = read_values(conn, calls)
+    current = dict(zip(names, values[:len(names)]))
+    tags = dict(zip(tag_names, values[len(names):]))
+
+    for target in present:
+        for key in ('build_tag', 'dest_tag'):
+            if not tags.get(target[key]):
+                v.error('target %s: unknown %s %s', target['name'], key.replace('_', ' '),
+                        target[key])
+    v.check()
+
+    plan = Plan()
+    for target in targets:
+        name = target['name']
+        cur = current[name]
+        before = {'build_tag': cur['build_tag_name'], 'dest_tag': cur['dest_tag_name']} \
+            if cur else {}
+        if target.get('state', 'present') == 'absent':
+            if cur:
+                plan.object_change('target', name, 'delete', before=before, after={})
+                plan.add(PHASE_DELETE, 'target', name, 'delete target', 'deleteBuildTarget',
+                         name)
+            continue
+        after = {'build_tag': target['build_tag'], 'dest_tag': target['dest_tag']}
+        if cur is None:
+            plan.object_change('target', name, 'create', before={}, after=after)
+            plan.add(PHASE_WRITE, 'target', name,
+                     'create (build tag %s, destination tag %s)'
+                     % (target['build_tag'], target['dest_tag']),
+                     'createBuildTarget', name, target['build_tag'], target['dest_tag'])
+        elif before != after:
+            plan.object_change('target', name, 'update', before=before, after=after)
+            plan.add(PHASE_WRITE, 'target', name,
+                     'set build tag %s, destination tag %s'
+                     % (target['build_tag'], target['dest_tag']),
+                     'editBuildTarget', name, name, target['build_tag'], target['dest_tag'])
+    return plan
+
+
+def handle(module, conn):
+    return plan_targets(conn, objects_from_params(module.params, 'targets', TARGET_KEYS))
+
+
+def main():
+    argument_spec = connection_argument_spec()
+    argument_spec.update(target_spec(False))
+    argument_spec['targets'] = dict(type='list', elements='dict', options=target_spec(True))
+    module = AnsibleModule(
+        argument_spec=argument_spec,
+        mutually_exclusive=[('name', 'targets')],
+        required_one_of=[('name', 'targets')],
+        supports_check_mode=True,
+    )
+    run_module(module, handle)
+
+
+if __name__ == '__main__':
+    main()
