@@ -14,12 +14,44 @@ from .taskhistory import HISTOGRAMS, TaskCounts, newest_task_call, newest_task_i
 
 LOG = logging.getLogger('kojiforge_metrics')
 
-COUNTS = 'counts'
-TASKS = 'tasks'
+# the caches, named like the metric sources they feed (and the cache label's values)
+COUNTS = metricdefs.COUNTS
+TASKS = metricdefs.TASKS
 
 
 def _flag(value):
     return 'true' if value else 'false'
+
+
+def _new_families(source):
+    """Empty metric families of the specs from ``source``, by name."""
+    families = {}
+    for spec in metricdefs.METRICS:
+        if spec.source != source:
+            continue
+        if spec.kind == metricdefs.GAUGE:
+            family = GaugeMetricFamily(spec.name, spec.doc, labels=spec.labels)
+        elif spec.kind == metricdefs.COUNTER:
+            family = CounterMetricFamily(spec.name, spec.doc, labels=spec.labels)
+        else:
+            family = HistogramMetricFamily(spec.name, spec.doc, labels=spec.labels)
+        families[spec.name] = family
+    return families
+
+
+class _Families:
+    """Metric families in declaration order, as generate_latest wants a registry."""
+
+    # pylint: disable=too-few-public-methods
+
+    def __init__(self, families):
+        self._families = families
+
+    def collect(self):
+        """The families, in the order of metricdefs.METRICS."""
+        for spec in metricdefs.METRICS:
+            if spec.name in self._families:
+                yield self._families[spec.name]
 
 
 class CacheState:
@@ -59,6 +91,9 @@ class Exporter:
         self._started = clock()
         self._stop = threading.Event()
         self._threads = []
+        self._rendered = {}
+        for name in (TASKS, COUNTS):
+            self._rerender(name)
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(self)
 
@@ -102,6 +137,7 @@ class Exporter:
             return False
         with self._lock:
             self._counts = counts
+        self._rerender(COUNTS)
         self._refreshed(COUNTS, began)
         return True
 
@@ -131,8 +167,10 @@ class Exporter:
         except Exception as exc:  # pylint: disable=broad-except
             LOG.warning('refreshing finished-task counters failed: %s', exc)
             self._background_sessions.pop(TASKS, None)
+            self._rerender(TASKS)   # the steps that succeeded are kept
             self._refreshed(TASKS, began, exc)
             return False
+        self._rerender(TASKS)
         self._refreshed(TASKS, began)
         return True
 
@@ -179,37 +217,49 @@ class Exporter:
             self._channels.update(snap.channels)
         return snap
 
-    def _cached(self):
+    def _cache_state(self):
         with self._lock:
-            tasks = self._tasks.copy_for_collect()
-            counts = self._counts
-            cache = dict((name, (s.last_success, s.duration, s.errors))
-                         for name, s in self._cache.items())
-        return tasks, counts, cache
+            return dict((name, (s.last_success, s.duration, s.errors))
+                        for name, s in self._cache.items())
 
-    def collect(self):
-        """prometheus_client collector: read the hub once, add the cached figures."""
+    def _scrape_families(self):
         began = time.monotonic()
         snap = self._read_hub()
         elapsed = time.monotonic() - began
-        tasks, counts, cache = self._cached()
-        families = {}
-        for spec in metricdefs.METRICS:
-            if spec.kind == metricdefs.GAUGE:
-                family = GaugeMetricFamily(spec.name, spec.doc, labels=spec.labels)
-            elif spec.kind == metricdefs.COUNTER:
-                family = CounterMetricFamily(spec.name, spec.doc, labels=spec.labels)
-            else:
-                family = HistogramMetricFamily(spec.name, spec.doc, labels=spec.labels)
-            families[spec.name] = family
-
+        families = _new_families(metricdefs.SCRAPE)
         families['koji_up'].add_metric([], 1 if snap is not None else 0)
         families['koji_scrape_duration_seconds'].add_metric([], elapsed)
         if snap is not None:
             self._add_snapshot(families, snap)
-        self._add_cache_state(families, cache)
-        self._add_counts(families, counts)
+        self._add_cache_state(families, self._cache_state())
+        return families
+
+    def _tasks_families(self):
+        with self._lock:
+            tasks = self._tasks.copy_for_collect()
+        families = _new_families(metricdefs.TASKS)
         self._add_tasks(families, tasks)
+        return families
+
+    def _counts_families(self):
+        with self._lock:
+            counts = self._counts   # replaced whole by each refresh, never changed in place
+        families = _new_families(metricdefs.COUNTS)
+        self._add_counts(families, counts)
+        return families
+
+    def _rerender(self, name):
+        """Render a cache's families once, after its refresh: scrapes reuse the text."""
+        build = self._tasks_families if name == TASKS else self._counts_families
+        text = generate_latest(_Families(build()))
+        with self._lock:
+            self._rendered[name] = text
+
+    def collect(self):
+        """prometheus_client collector: read the hub once, add the cached figures."""
+        families = self._scrape_families()
+        families.update(self._tasks_families())
+        families.update(self._counts_families())
         for spec in metricdefs.METRICS:
             yield families[spec.name]
 
@@ -279,5 +329,7 @@ class Exporter:
                 families[name].add_metric(list(key), buckets, sum_value=total)
 
     def render(self):
-        """The text exposition of every metric (one hub read)."""
-        return generate_latest(self.registry)
+        """The text exposition of every metric: one hub read, plus the cached texts."""
+        scraped = generate_latest(_Families(self._scrape_families()))
+        with self._lock:
+            return scraped + self._rendered[TASKS] + self._rendered[COUNTS]

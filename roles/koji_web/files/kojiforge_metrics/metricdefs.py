@@ -9,10 +9,12 @@ GAUGE = 'gauge'
 COUNTER = 'counter'
 HISTOGRAM = 'histogram'
 
-# Read from the hub on every scrape, in one multicall.
+# Read from the hub (or from the exporter's own state) on every scrape.
 SCRAPE = 'scrape'
-# Served from the cache the background threads refresh.
-CACHED = 'cached'
+# Served from the caches the background threads refresh; their text is rendered once per
+# refresh, not per scrape (13,000 series at CERN's scale).
+TASKS = 'tasks'
+COUNTS = 'counts'
 
 # Task durations in seconds: the koji-prometheus-exporter buckets plus long image builds.
 DURATION_BUCKETS = (10, 30, 60, 180, 480, 1200, 3600, 7200, 14400, 28800, 86400)
@@ -53,13 +55,13 @@ METRICS = (
     MetricSpec('koji_cache_age_seconds', GAUGE, ('cache',),
                'Seconds since the cached figures were last refreshed successfully (since the '
                'exporter started if never): cache="counts" for per-tag/per-package counts, '
-               'cache="tasks" for the finished-task counters and histograms.', CACHED),
+               'cache="tasks" for the finished-task counters and histograms.', SCRAPE),
     MetricSpec('koji_cache_refresh_duration_seconds', GAUGE, ('cache',),
-               'Seconds the last background refresh of the cache took.', CACHED),
+               'Seconds the last background refresh of the cache took.', SCRAPE),
     MetricSpec('koji_cache_refresh_errors_total', COUNTER, ('cache',),
-               'Background refreshes of the cache that failed.', CACHED),
+               'Background refreshes of the cache that failed.', SCRAPE),
     MetricSpec('koji_tasks_last_seen_id', GAUGE, (),
-               'Highest task id the finished-task counters have examined.', CACHED),
+               'Highest task id the finished-task counters have examined.', TASKS),
     # Builders (CERN's names).
     MetricSpec('koji_builders_update', GAUGE, ('host', 'enabled', 'ready'),
                'Last check-in of the host with the hub, Unix time (0 if it never checked in); '
@@ -98,28 +100,28 @@ METRICS = (
     # Per-tag and per-package counts (background, cached).
     MetricSpec('koji_packages_per_tag', GAUGE, ('tag',),
                'Packages listed directly in the tag (not inherited, not blocked). Cached: see '
-               'koji_cache_age_seconds{cache="counts"}.', CACHED),
+               'koji_cache_age_seconds{cache="counts"}.', COUNTS),
     MetricSpec('koji_builds_per_tag', GAUGE, ('tag',),
                'Builds tagged directly into the tag. Cached: see '
-               'koji_cache_age_seconds{cache="counts"}.', CACHED),
+               'koji_cache_age_seconds{cache="counts"}.', COUNTS),
     MetricSpec('koji_builds_per_package', GAUGE, ('package',),
                'Completed builds of the package. Cached: see '
-               'koji_cache_age_seconds{cache="counts"}.', CACHED),
+               'koji_cache_age_seconds{cache="counts"}.', COUNTS),
     # Finished tasks (background, incremental from the last task id seen).
     MetricSpec('koji_tasks_total', COUNTER, CHANNEL_METHOD,
-               'Tasks created, counted when the exporter first sees them. No tag label.', CACHED),
+               'Tasks created, counted when the exporter first sees them. No tag label.', TASKS),
     MetricSpec('koji_task_completions_total', COUNTER, CHANNEL_METHOD,
-               'Tasks that finished (CLOSED, FAILED or CANCELED). No tag label.', CACHED),
+               'Tasks that finished (CLOSED, FAILED or CANCELED). No tag label.', TASKS),
     MetricSpec('koji_task_succeed_total', COUNTER, CHANNEL_METHOD,
-               'Tasks that finished successfully (CLOSED). No tag label.', CACHED),
+               'Tasks that finished successfully (CLOSED). No tag label.', TASKS),
     MetricSpec('koji_task_errors_total', COUNTER, CHANNEL_METHOD,
-               'Tasks that failed (FAILED). No tag label.', CACHED),
+               'Tasks that failed (FAILED). No tag label.', TASKS),
     MetricSpec('koji_task_duration_seconds', HISTOGRAM, CHANNEL_METHOD,
-               'Finished tasks: seconds from creation to completion.', CACHED),
+               'Finished tasks: seconds from creation to completion.', TASKS),
     MetricSpec('koji_task_waiting_duration_seconds', HISTOGRAM, CHANNEL_METHOD,
-               'Finished tasks that started: seconds from creation to start.', CACHED),
+               'Finished tasks that started: seconds from creation to start.', TASKS),
     MetricSpec('koji_task_in_progress_duration_seconds', HISTOGRAM, CHANNEL_METHOD,
-               'Finished tasks that started: seconds from start to completion.', CACHED),
+               'Finished tasks that started: seconds from start to completion.', TASKS),
 )
 
 BY_NAME = dict((spec.name, spec) for spec in METRICS)
