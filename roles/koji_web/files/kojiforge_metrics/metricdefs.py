@@ -87,8 +87,10 @@ METRICS = (
                'channels counts in each).', SCRAPE),
     # Current task states.
     MetricSpec('koji_waiting_tasks', GAUGE, CHANNEL_METHOD,
-               'Tasks waiting for a builder (FREE or ASSIGNED). No tag label: waiting tasks '
-               'can be many and a tag means decoding each request.', SCRAPE),
+               'Tasks waiting for a builder (FREE or ASSIGNED), counted per channel and per '
+               'method seen in that channel by the task counters; method="other" holds the '
+               'rest until the next task refresh. No tag label: waiting tasks can be many and '
+               'a tag means decoding each request.', SCRAPE),
     MetricSpec('koji_in_progress_tasks', GAUGE, ('channel', 'method', 'tag'),
                'Tasks in progress (OPEN). The tag label is decoded from each open task\'s '
                'request (build tag, destination tag of the target, or repo tag); it is empty '
