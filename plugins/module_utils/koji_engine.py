@@ -347,7 +347,7 @@ class Plan:
                     'in "applied" were made, re-run to converge'
                     % (len(failed), len(chunk), failed[0]['type'], failed[0]['name'],
                        failed[0]['error']),
-                    changed=bool(applied), applied=applied, failed=failed,
+                    changed=bool(applied), applied=applied, refused=failed,
                     not_applied=[write.summary() for write in ordered[done:]])
 
 

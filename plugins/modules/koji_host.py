@@ -153,8 +153,13 @@ applied:
   returned: failure
   type: list
   elements: dict
-failed:
+refused:
   description: On a hub refusal, the refused calls and the hub's error.
+  returned: failure
+  type: list
+  elements: dict
+not_applied:
+  description: On a hub refusal, the calls that were not sent.
   returned: failure
   type: list
   elements: dict

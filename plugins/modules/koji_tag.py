@@ -313,7 +313,7 @@ applied:
   returned: failure
   type: list
   elements: dict
-failed:
+refused:
   description: On a hub refusal, the refused calls and the hub's error.
   returned: failure
   type: list

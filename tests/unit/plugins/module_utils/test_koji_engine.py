@@ -1,0 +1,101 @@
+"""The shared engine: validation helpers, mirrorlist handling, connection and login."""
+
+import pytest
+
+from ansible_collections.kojiforge.koji.plugins.module_utils import koji_engine as engine
+from ansible_collections.kojiforge.koji.plugins.module_utils import koji_mirrorlist as ml
+
+
+def test_validator_collects_every_problem():
+    v = engine.Validator()
+    v.arches('tag t', ['x86_64', 'x86-64', 'i686;'])
+    v.url('repo r', 'http://ok.example.org/$arch/')
+    v.url('repo s', 'gopher://x/')
+    v.unique('tag t', [1, 2, 1], 'priority')
+    assert len(v.errors) == 4
+    with pytest.raises(engine.KojiModuleError) as exc:
+        v.check()
+    assert '4 problems' in exc.value.msg
+    assert exc.value.extra['errors'] == v.errors
+
+
+def test_split_and_compare_arches():
+    assert engine.split_arches('x86_64, aarch64 ppc64le') == ['x86_64', 'aarch64', 'ppc64le']
+    assert engine.split_arches(['x86_64 aarch64', 's390x']) == ['x86_64', 'aarch64', 's390x']
+    assert engine.same_arches('x86_64 aarch64', ['aarch64', 'x86_64'])
+    assert not engine.same_arches('x86_64', ['aarch64', 'x86_64'])
+    assert engine.same_arches(None, [])
+
+
+def test_normalize_url():
+    assert engine.normalize_url('http://x/a') == 'http://x/a/'
+    assert engine.normalize_url('http://x/a/') == 'http://x/a/'
+
+
+def test_parse_mirrorlist_plain_and_metalink():
+    text = '# comment\n\nhttp://a/x86_64/os/\nftp://b/x86_64/os/\nnot-a-url\nhttp://a/x86_64/os/\n'
+    assert ml.parse_mirrorlist(text) == ['http://a/x86_64/os/', 'ftp://b/x86_64/os/']
+    metalink = ('<?xml version="1.0"?><metalink><url protocol="https">'
+                'https://m/epel/9/x86_64/repodata/repomd.xml</url>'
+                '<url protocol="rsync">rsync://m/epel/9/x86_64/repodata/repomd.xml</url>'
+                '</metalink>')
+    assert ml.parse_mirrorlist(metalink) == ['https://m/epel/9/x86_64/']
+
+
+def test_to_koji_url_replaces_arch_segments_only():
+    assert ml.to_koji_url('https://x86_64.example.org/alma/9/BaseOS/x86_64/os', 'x86_64') == \
+        'https://x86_64.example.org/alma/9/BaseOS/$arch/os/'
+    assert ml.expand_arch('http://m/list?arch=$basearch&a=$arch', 'aarch64') == \
+        'http://m/list?arch=aarch64&a=aarch64'
+
+
+def test_choose_url_keeps_current_while_listed():
+    mirrors = ['http://b/x86_64/', 'http://a/x86_64/']
+    assert ml.choose_url(mirrors, 'x86_64', 'http://a/$arch') == ('http://a/$arch/', True)
+    assert ml.choose_url(mirrors, 'x86_64', 'http://gone/$arch/') == ('http://b/$arch/', False)
+    assert ml.choose_url(mirrors, 'x86_64') == ('http://b/$arch/', False)
+    assert ml.choose_url([], 'x86_64', 'http://a/') == (None, False)
+
+
+def test_connection_needs_a_server(monkeypatch, tmp_path):
+    monkeypatch.setenv('HOME', str(tmp_path))
+    monkeypatch.delenv('KOJI_PROFILE', raising=False)
+    with pytest.raises(engine.KojiModuleError):
+        engine.KojiConnection({'koji': 'no-such-profile-anywhere'})
+
+
+def test_profile_is_read_and_explicit_options_win(monkeypatch, tmp_path, hub):
+    confdir = tmp_path / '.koji'
+    confdir.mkdir()
+    (confdir / 'config').write_text(
+        '[kojitest]\nserver = %s\nauthtype = password\n'
+        '[other]\nserver = http://elsewhere.invalid/kojihub\n' % hub.hub.url)
+    monkeypatch.setenv('HOME', str(tmp_path))
+    overridden = engine.KojiConnection({'koji': 'other', 'server': hub.hub.url})
+    assert overridden.config['server'] == hub.hub.url
+    conn = engine.KojiConnection({'koji': 'kojitest', 'user': 'admin',
+                                  'password': hub.hub.admin_password})
+    assert conn.config['server'] == hub.hub.url
+    assert conn.config['authtype'] == 'password'
+    assert conn.session.getAPIVersion() == 1
+    conn.ensure_logged_in()
+    assert conn.session.getLoggedInUser()['name'] == 'admin'
+    assert conn.requests == 3  # getAPIVersion, login, getLoggedInUser
+    conn.logout()
+
+
+def test_plan_runs_phases_in_order_and_resolves_late_arguments(hub):
+    conn = engine.KojiConnection({'server': hub.hub.url, 'user': 'admin',
+                                  'password': hub.hub.admin_password, 'batch_size': 2})
+    plan = engine.Plan()
+    ids = {}
+    # added out of order: phases decide the order, lambdas are resolved when sent
+    plan.add(20, 'tag', 'child', 'link', 'setInheritanceData', 'child',
+             lambda: [{'parent_id': ids['parent'], 'priority': 0, 'maxdepth': None,
+                       'intransitive': False, 'noconfig': False, 'pkg_filter': ''}])
+    plan.add(10, 'tag', 'parent', 'create', 'createTag', 'parent',
+             _on_result=lambda value: ids.__setitem__('parent', value))
+    plan.add(10, 'tag', 'child', 'create', 'createTag', 'child')
+    plan.execute(conn)
+    assert [l['name'] for l in hub.anon.getInheritanceData('child')] == ['parent']
+    assert plan.changes()[0]['name'] == 'child'

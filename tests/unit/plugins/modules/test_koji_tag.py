@@ -1,0 +1,321 @@
+"""koji_tag against the fake hub, through the real koji client library."""
+
+import koji
+import pytest
+
+
+def base_site(hub):
+    hub.state.add_user('releng')
+    hub.state.add_external_repo('alma9-baseos', 'https://mirror.example.org/alma/9/BaseOS/$arch/os')
+    hub.state.add_external_repo('alma9-appstream', 'https://mirror.example.org/alma/9/AppStream/$arch/os/')
+    return [
+        {'name': 'el9-base', 'arches': ['x86_64', 'aarch64'],
+         'packages': {'releng': ['bash', 'rpm', 'legacy']}},
+        {'name': 'el9-build', 'arches': ['x86_64 aarch64'], 'extra': {'mock.package_manager': 'dnf'},
+         'inheritance': [{'parent': 'el9-base', 'priority': 0}],
+         'external_repos': [{'repo': 'alma9-baseos', 'priority': 10},
+                            {'repo': 'alma9-appstream', 'priority': 20, 'merge_mode': 'bare'}],
+         'groups': {'build': ['bash', 'rpm-build'], 'srpm-build': ['rpm-build']},
+         'blocked_packages': ['legacy']},
+    ]
+
+
+def test_create_then_noop(hub):
+    tags = base_site(hub)
+    result = hub.run('koji_tag', tags=tags)
+    assert not result.get('failed'), result
+    assert result['changed'] is True
+    assert [c['name'] for c in result['changes']] == ['el9-base', 'el9-build']
+    assert [c['action'] for c in result['changes']] == ['create', 'create']
+
+    s = hub.anon
+    build = s.getTag('el9-build')
+    assert set(build['arches'].split()) == {'x86_64', 'aarch64'}
+    assert build['extra'] == {'mock.package_manager': 'dnf'}
+    inh = s.getInheritanceData('el9-build')
+    assert [(link['name'], link['priority']) for link in inh] == [('el9-base', 0)]
+    repos = s.getTagExternalRepos('el9-build')
+    assert [(r['external_repo_name'], r['priority'], r['merge_mode']) for r in repos] == [
+        ('alma9-baseos', 10, 'koji'), ('alma9-appstream', 20, 'bare')]
+    base_pkgs = dict((p['package_name'], p['owner_name'])
+                     for p in s.listPackages(tagID='el9-base'))
+    assert base_pkgs == {'bash': 'releng', 'rpm': 'releng', 'legacy': 'releng'}
+    build_pkgs = dict((p['package_name'], p['blocked'])
+                      for p in s.listPackages(tagID='el9-build', inherited=True))
+    assert build_pkgs == {'bash': False, 'rpm': False, 'legacy': True}
+    groups = dict((g['name'], sorted(p['package'] for p in g['packagelist']))
+                  for g in s.getTagGroups('el9-build'))
+    assert groups == {'build': ['bash', 'rpm-build'], 'srpm-build': ['rpm-build']}
+
+    mark = hub.mark()
+    again = hub.run('koji_tag', tags=tags)
+    assert again['changed'] is False, again['changes']
+    assert again['changes'] == []
+    hub.assert_unchanged(mark)
+
+
+def test_noop_reads_in_few_requests(hub):
+    tags = base_site(hub)
+    # many tags, each with parents and packages
+    for i in range(60):
+        tags.append({'name': 'side-%02d' % i, 'arches': ['x86_64'],
+                     'inheritance': [{'parent': 'el9-build', 'priority': 0}],
+                     'packages': {'releng': ['pkg-%02d' % i]}})
+    assert not hub.run('koji_tag', tags=tags).get('failed')
+    hub.hub.reset_counters()
+    result = hub.run('koji_tag', tags=tags, batch_size=50)
+    assert result['changed'] is False
+    # 62 getTag + 2 getExternalRepo + 1 getUser = 65 -> 2 batches; 62 inheritance + 62
+    # listPackages + 1 + 1 -> 3 batches: reads scale with objects / batch size
+    assert result['requests'] == 5
+    assert hub.hub.requests == 5
+
+
+def test_check_mode_reports_and_writes_nothing(hub):
+    tags = base_site(hub)
+    mark = hub.mark()
+    result = hub.run('koji_tag', check_mode=True, tags=tags)
+    assert result['changed'] is True
+    assert len(result['changes']) == 2
+    hub.assert_unchanged(mark)
+    assert hub.anon.getTag('el9-base') is None
+    assert 'login' not in hub.hub.calls  # decided from anonymous reads only
+
+
+def test_diff_mode(hub):
+    hub.state.add_tag('t1', arches='x86_64', extra={'a': 1, 'b': 2})
+    result = hub.run('koji_tag', diff=True, name='t1', arches=['x86_64', 'aarch64'],
+                     extra={'a': 1}, locked=True)
+    assert result['changed']
+    diff = result['diff']
+    assert len(diff) == 1
+    assert diff[0]['before']['arches'] == ['x86_64']
+    assert diff[0]['after']['arches'] == ['aarch64', 'x86_64']
+    assert diff[0]['before']['extra'] == {'a': 1, 'b': 2}
+    assert diff[0]['after']['extra'] == {'a': 1}
+    assert diff[0]['after']['locked'] is True
+    tag = hub.anon.getTag('t1')
+    assert tag['extra'] == {'a': 1} and tag['locked'] is True
+    no_diff = hub.run('koji_tag', name='t1')
+    assert 'diff' not in no_diff
+
+
+def test_arches_order_is_not_a_change(hub):
+    hub.state.add_tag('t1', arches='x86_64 aarch64')
+    mark = hub.mark()
+    result = hub.run('koji_tag', name='t1', arches='aarch64,x86_64')
+    assert result['changed'] is False
+    hub.assert_unchanged(mark)
+
+
+def test_change_inheritance_swap_priorities_and_remove(hub):
+    for name in ('p1', 'p2', 'p3'):
+        hub.state.add_tag(name)
+    hub.state.add_tag('child', parents=[('p1', 10), ('p2', 20), ('p3', 30)])
+    rules = [{'parent': 'p1', 'priority': 20},
+             {'parent': 'p2', 'priority': 10, 'maxdepth': 1, 'pkg_filter': '^foo'}]
+    result = hub.run('koji_tag', name='child', inheritance=rules)
+    assert not result.get('failed'), result
+    inh = hub.anon.getInheritanceData('child')
+    assert [(l['name'], l['priority'], l['maxdepth'], l['pkg_filter']) for l in inh] == [
+        ('p2', 10, 1, '^foo'), ('p1', 20, None, '')]
+    assert hub.run('koji_tag', name='child', inheritance=rules)['changed'] is False
+    # an empty list removes every parent
+    assert hub.run('koji_tag', name='child', inheritance=[])['changed'] is True
+    assert hub.anon.getInheritanceData('child') == []
+
+
+def test_external_repo_priority_swap_and_removal(hub):
+    base_site(hub)
+    hub.state.add_external_repo('epel9', 'https://mirror.example.org/epel/9/$arch/')
+    hub.run('koji_tag', name='t', external_repos=[
+        {'repo': 'alma9-baseos', 'priority': 10}, {'repo': 'alma9-appstream', 'priority': 20},
+        {'repo': 'epel9', 'priority': 30}])
+    result = hub.run('koji_tag', name='t', external_repos=[
+        {'repo': 'alma9-baseos', 'priority': 20},
+        {'repo': 'alma9-appstream', 'priority': 10, 'arches': ['x86_64']}])
+    assert not result.get('failed'), result
+    repos = hub.anon.getTagExternalRepos('t')
+    assert [(r['external_repo_name'], r['priority'], r['arches']) for r in repos] == [
+        ('alma9-appstream', 10, 'x86_64'), ('alma9-baseos', 20, None)]
+    assert hub.run('koji_tag', name='t', external_repos=[
+        {'repo': 'alma9-baseos', 'priority': 20},
+        {'repo': 'alma9-appstream', 'priority': 10, 'arches': ['x86_64']}])['changed'] is False
+
+
+def test_packages_owner_change_unblock_and_removal(hub):
+    hub.state.add_user('alice')
+    hub.state.add_user('bob')
+    hub.state.add_tag('parent')
+    hub.state.add_tag('t', parents=[('parent', 0)])
+    hub.state.add_package('parent', 'inherited', 'alice')
+    hub.state.add_package('parent', 'parent-blocked', 'alice', blocked=True)
+    hub.state.add_package('t', 'owned', 'alice')
+    hub.state.add_package('t', 'stale', 'alice')
+    hub.state.add_package('t', 'was-blocked', 'alice', blocked=True)
+    result = hub.run('koji_tag', name='t', packages={
+        'bob': ['owned', 'inherited', 'new', 'was-blocked', 'parent-blocked']})
+    assert not result.get('failed'), result
+    rows = dict((p['package_name'], (p['owner_name'], p['blocked'], p['tag_name']))
+                for p in hub.anon.listPackages(tagID='t', inherited=True))
+    assert rows == {
+        'owned': ('bob', False, 't'),
+        'inherited': ('alice', False, 'parent'),  # inherited: already available
+        'new': ('bob', False, 't'),
+        'was-blocked': ('bob', False, 't'),
+        'parent-blocked': ('bob', False, 't'),
+    }
+    mark = hub.mark()
+    assert hub.run('koji_tag', name='t', packages={
+        'bob': ['owned', 'inherited', 'new', 'was-blocked', 'parent-blocked']})['changed'] is False
+    hub.assert_unchanged(mark)
+
+
+def test_blocked_packages_managed_alone(hub):
+    hub.state.add_user('alice')
+    hub.state.add_tag('parent')
+    hub.state.add_tag('t', parents=[('parent', 0)])
+    hub.state.add_package('parent', 'a', 'alice')
+    hub.state.add_package('parent', 'b', 'alice')
+    hub.state.add_package('t', 'c', 'alice', blocked=True)
+    result = hub.run('koji_tag', name='t', blocked_packages=['a'])
+    assert not result.get('failed'), result
+    rows = dict((p['package_name'], p['blocked'])
+                for p in hub.anon.listPackages(tagID='t', inherited=True))
+    assert rows == {'a': True, 'b': False, 'c': False}
+    assert hub.run('koji_tag', name='t', blocked_packages=['a'])['changed'] is False
+
+
+def test_groups_remove_direct_keep_inherited(hub):
+    hub.state.add_tag('parent')
+    hub.state.add_tag('t', parents=[('parent', 0)])
+    s = hub.hub.session()
+    s.groupListAdd('parent', 'build')
+    s.groupPackageListAdd('parent', 'build', 'bash')
+    s.groupListAdd('t', 'old-group')
+    result = hub.run('koji_tag', name='t', groups={'build': ['bash', 'make'],
+                                                   'srpm-build': ['rpm-build']})
+    assert not result.get('failed'), result
+    groups = dict((g['name'], sorted((p['package'], p['tag_id'] == g['tag_id'])
+                                     for p in g['packagelist']))
+                  for g in hub.anon.getTagGroups('t'))
+    assert sorted(groups) == ['build', 'srpm-build']
+    build = [g for g in hub.anon.getTagGroups('t') if g['name'] == 'build'][0]
+    assert sorted(p['package'] for p in build['packagelist']) == ['bash', 'make']
+    assert hub.run('koji_tag', name='t', groups={'build': ['bash', 'make'],
+                                                 'srpm-build': ['rpm-build']})['changed'] is False
+
+
+def test_delete_tag(hub):
+    hub.state.add_tag('gone')
+    mark = hub.mark()
+    result = hub.run('koji_tag', check_mode=True, name='gone', state='absent')
+    assert result['changed'] is True
+    hub.assert_unchanged(mark)
+    result = hub.run('koji_tag', name='gone', state='absent')
+    assert result['changes'][0]['action'] == 'delete'
+    assert hub.anon.getTag('gone') is None
+    assert hub.run('koji_tag', name='gone', state='absent')['changed'] is False
+
+
+@pytest.mark.parametrize('tags, message', [
+    ([{'name': 't', 'inheritance': [{'parent': 'nope', 'priority': 0}]}],
+     'unknown parent tag nope'),
+    ([{'name': 't', 'arches': ['x86-64']}], "unknown arch 'x86-64'"),
+    ([{'name': 't', 'arches': ['x86_64;rm']}], 'characters other than'),
+    ([{'name': 'p1'}, {'name': 'p2'},
+      {'name': 't', 'inheritance': [{'parent': 'p1', 'priority': 0},
+                                    {'parent': 'p2', 'priority': 0}]}],
+     'priority 0 is given more than once'),
+    ([{'name': 't', 'external_repos': [{'repo': 'r1', 'priority': 5},
+                                       {'repo': 'r2', 'priority': 5}]}],
+     'priority 5 is given more than once'),
+    ([{'name': 'a', 'inheritance': [{'parent': 'b', 'priority': 0}]},
+      {'name': 'b', 'inheritance': [{'parent': 'c', 'priority': 0}]},
+      {'name': 'c', 'inheritance': [{'parent': 'a', 'priority': 0}]}],
+     'inheritance cycle: a -> b -> c -> a'),
+    ([{'name': 't', 'external_repos': [{'repo': 'no-such-repo', 'priority': 5}]}],
+     'unknown external repo no-such-repo'),
+    ([{'name': 't', 'perm': 'no-such-perm'}], 'unknown permission no-such-perm'),
+    ([{'name': 't', 'packages': {'nobody': ['bash']}}], 'unknown user nobody'),
+    ([{'name': 't', 'packages': {'admin': ['bash']}, 'blocked_packages': ['bash']}],
+     'both listed and blocked'),
+    ([{'name': 't', 'blocked_packages': ['never-listed']}], 'cannot block package never-listed'),
+    ([{'name': 't'}, {'name': 't'}], 'tag t is given more than once'),
+    ([{'name': 'gone', 'state': 'absent'},
+      {'name': 't', 'inheritance': [{'parent': 'gone', 'priority': 0}]}],
+     'declared absent'),
+])
+def test_bad_input_fails_and_writes_nothing(hub, tags, message):
+    hub.state.add_external_repo('r1', 'http://example.org/r1/')
+    hub.state.add_external_repo('r2', 'http://example.org/r2/')
+    # a valid tag in the same request must not be created either
+    tags = tags + [{'name': 'innocent-bystander'}]
+    mark = hub.mark()
+    result = hub.run('koji_tag', tags=tags)
+    assert result.get('failed') is True
+    assert message in result['msg']
+    assert 'nothing was changed' in result['msg']
+    hub.assert_unchanged(mark)
+    assert hub.anon.getTag('innocent-bystander') is None
+
+
+def test_cycle_through_existing_undeclared_tags(hub):
+    hub.state.add_tag('t')
+    hub.state.add_tag('x', parents=[('t', 0)])
+    hub.state.add_tag('y', parents=[('x', 0)])
+    mark = hub.mark()
+    result = hub.run('koji_tag', name='t', inheritance=[{'parent': 'y', 'priority': 0}])
+    assert result.get('failed')
+    assert 'inheritance cycle: t -> y -> x -> t' in result['msg']
+    hub.assert_unchanged(mark)
+
+
+def test_missing_required_option(hub):
+    mark = hub.mark()
+    result = hub.run('koji_tag', tags=[{'name': 't', 'inheritance': [{'parent': 'x'}]}])
+    assert result.get('failed')
+    assert 'priority' in result['msg']
+    result = hub.run('koji_tag', arches=['x86_64'])
+    assert result.get('failed')
+    assert 'name' in result['msg'] and 'tags' in result['msg']
+    hub.assert_unchanged(mark)
+
+
+def test_mid_batch_refusal_reports_applied_and_rerun_converges(hub):
+    tags = [{'name': 'bt-%02d' % i, 'arches': ['x86_64']} for i in range(10)]
+    refused = {'count': 0}
+
+    def refuse_one(method, args, kwargs):
+        if method == 'createTag' and args[0] == 'bt-04' and refused['count'] == 0:
+            refused['count'] += 1
+            return koji.GenericError('simulated refusal for bt-04')
+        return None
+
+    hub.hub.fault_hook = refuse_one
+    result = hub.run('koji_tag', tags=tags, batch_size=3)
+    assert result.get('failed') is True
+    assert 'simulated refusal for bt-04' in result['msg']
+    assert result['changed'] is True
+    applied = sorted(a['name'] for a in result['applied'])
+    # batches of 3: bt-00..02 then bt-03..05 (bt-04 refused); the plan stops there
+    assert applied == ['bt-00', 'bt-01', 'bt-02', 'bt-03', 'bt-05']
+    assert [f['name'] for f in result['refused']] == ['bt-04']
+    assert sorted(n['name'] for n in result['not_applied']) == [
+        'bt-06', 'bt-07', 'bt-08', 'bt-09']
+    existing = sorted(t['name'] for t in hub.anon.listTags())
+    assert existing == applied
+    rerun = hub.run('koji_tag', tags=tags, batch_size=3)
+    assert not rerun.get('failed'), rerun
+    assert sorted(c['name'] for c in rerun['changes']) == [
+        'bt-04', 'bt-06', 'bt-07', 'bt-08', 'bt-09']
+    mark = hub.mark()
+    assert hub.run('koji_tag', tags=tags, batch_size=3)['changed'] is False
+    hub.assert_unchanged(mark)
+
+
+def test_anonymous_hub_refusal_of_login_is_reported(hub):
+    result = hub.run('koji_tag', name='t', password='wrong')
+    assert result.get('failed')
+    assert 'cannot log in' in result['msg']
+    assert hub.anon.getTag('t') is None
