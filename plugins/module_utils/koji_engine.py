@@ -39,6 +39,7 @@ except ImportError:
     KOJI_IMPORT_ERROR = traceback.format_exc()
 
 DEFAULT_BATCH_SIZE = 200
+MAX_ERRORS_IN_MSG = 10
 
 # Architecture names Koji deployments use. Koji itself only rejects characters
 # outside [a-zA-Z0-9_-]; a typo such as "x86-64" would be accepted by the hub
@@ -366,8 +367,11 @@ class Validator:
             if len(self.errors) == 1:
                 msg = 'invalid request, nothing was changed: %s' % self.errors[0]
             else:
+                shown = '; '.join(self.errors[:MAX_ERRORS_IN_MSG])
+                if len(self.errors) > MAX_ERRORS_IN_MSG:
+                    shown += '; and %d more (see "errors")' % (len(self.errors) - MAX_ERRORS_IN_MSG)
                 msg = ('invalid request, nothing was changed: %d problems: %s'
-                       % (len(self.errors), '; '.join(self.errors)))
+                       % (len(self.errors), shown))
             raise KojiModuleError(msg, errors=list(self.errors))
 
     def arches(self, where, arches):

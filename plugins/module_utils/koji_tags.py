@@ -185,12 +185,9 @@ class TagPlanner:
             if tag.get('external_repos') is not None:
                 calls.append(('getTagExternalRepos', [name], {}))
             if tag.get('packages') is not None or tag.get('blocked_packages') is not None:
-                calls.append(('listPackages', [], {'tagID': self.ids[name], 'inherited': True,
-                                                   'with_owners': True,
-                                                   'with_blocked': True}))
+                calls.append(self._listing_call(name, inherited=False))
             if tag.get('groups') is not None:
-                calls.append(('getTagGroups', [name], {'inherit': True, 'incl_pkgs': True,
-                                                       'incl_reqs': False}))
+                calls.append(self._groups_call(name, inherit=False))
         # parents that are not declared: their inheritance, for cycle detection
         outside = [name for name in sorted(referenced - set(self.declared)) if name in self.info]
         calls += [('getInheritanceData', [name], {}) for name in outside]
@@ -206,7 +203,42 @@ class TagPlanner:
                 self.groups[name] = next(values)
         for name in outside:
             self.inheritance[name] = next(values)
+        self._read_inherited()
         self._read_ancestors()
+
+    def _listing_call(self, name, inherited):
+        return ('listPackages', [], {'tagID': self.ids[name], 'inherited': inherited,
+                                     'with_owners': True, 'with_blocked': True})
+
+    def _groups_call(self, name, inherit):
+        return ('getTagGroups', [name], {'inherit': inherit, 'incl_pkgs': True,
+                                         'incl_reqs': False})
+
+    def _read_inherited(self):
+        """Direct listings and groups were read first (small answers); read what the
+        tag inherits only for tags where a declared package, block or group is not
+        set directly on the tag. A converged site needs no inherited reads."""
+        calls = []
+        targets = []
+        for name, rows in sorted(self.listings.items()):
+            tag = self.declared[name]
+            direct = dict((row['package_name'], row['blocked']) for row in rows)
+            wanted = tag.get('_packages') or {}
+            blocked = tag.get('blocked_packages') or []
+            if (any(direct.get(pkg) is not False for pkg in wanted)
+                    or any(direct.get(pkg) is not True for pkg in blocked)):
+                calls.append(self._listing_call(name, inherited=True))
+                targets.append((self.listings, name))
+        for name, groups in sorted(self.groups.items()):
+            current = dict((g['name'], set(p['package'] for p in g['packagelist']))
+                           for g in groups)
+            wanted = self.declared[name]['groups']
+            if any(group not in current or set(pkgs) - current[group]
+                   for group, pkgs in wanted.items()):
+                calls.append(self._groups_call(name, inherit=True))
+                targets.append((self.groups, name))
+        for (table, name), value in zip(targets, read_values(self.conn, calls)):
+            table[name] = value
 
     def _read_ancestors(self):
         """Follow undeclared ancestors until their inheritance is known (few rounds:
