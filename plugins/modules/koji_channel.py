@@ -17,12 +17,12 @@ description:
     a channel never removes a builder that was added through the inventory. O(hosts)
     adds the hosts named to the channel; only with O(purge_hosts=true) are other
     members removed.
-  - Current hubs cannot delete channels, so there is no O(state=absent); disable a
+  - Current hubs cannot delete channels, so there is no C(state=absent); disable a
     channel with O(enabled=false).
   - Takes one channel (O(name)) or many (O(channels)).
   - Channel changes are not versioned on the hub; they create no hub event.
 author:
-  - kojiforge.koji contributors
+  - kojiforge.koji contributors (@kojiforge)
 extends_documentation_fragment:
   - kojiforge.koji.connection
 attributes:

@@ -25,7 +25,7 @@ description:
     writes nothing.
   - The hub stores URLs with a trailing slash; URLs are compared that way.
 author:
-  - kojiforge.koji contributors
+  - kojiforge.koji contributors (@kojiforge)
 extends_documentation_fragment:
   - kojiforge.koji.connection
 attributes:

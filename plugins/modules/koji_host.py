@@ -22,7 +22,7 @@ description:
   - Option names follow C(ktdreyer.koji_ansible.koji_host); O(state) is accepted as
     that module spells O(enabled).
 author:
-  - kojiforge.koji contributors
+  - kojiforge.koji contributors (@kojiforge)
 extends_documentation_fragment:
   - kojiforge.koji.connection
 attributes:

@@ -16,7 +16,7 @@ description:
     inheritance, package listings (owners and blocks), comps groups and external repos.
   - Takes one tag (O(name) and its options) or many (O(tags)). Many tags are read in a
     few multicall requests, validated together (unknown parents, external repos or owners,
-    bad arches, duplicate priorities, inheritance cycles) and written in dependency order:
+    bad arches, duplicate priorities, inheritance cycles) and written in dependency order,
     tags first, then inheritance, external repos, package lists and groups. A request
     that fails validation writes nothing.
   - An option that is not set (V(null)) is left as it is on the hub. A list or dict
@@ -24,7 +24,7 @@ description:
     the declaration does not name).
   - Option names follow C(ktdreyer.koji_ansible.koji_tag).
 author:
-  - kojiforge.koji contributors
+  - kojiforge.koji contributors (@kojiforge)
 extends_documentation_fragment:
   - kojiforge.koji.connection
 attributes:
@@ -127,7 +127,7 @@ options:
         elements: str
   packages:
     description:
-      - Package listing of the tag as C({owner: [package, ...]}).
+      - Package listing of the tag, a dict mapping each owner to the list of its packages.
       - Packages the tag inherits unblocked from a parent are already available and are
         not added again. Packages listed directly on the tag but not given are removed.
       - The owners must exist as Koji users.
@@ -140,8 +140,8 @@ options:
     elements: str
   groups:
     description:
-      - Comps groups of the tag as C({group: [package, ...]}). A build tag needs
-        C(build) and C(srpm-build).
+      - Comps groups of the tag, a dict mapping each group name to the list of its
+        packages. A build tag needs C(build) and C(srpm-build).
       - Groups and group packages inherited from a parent count as present; groups and
         group packages set directly on the tag but not given are removed.
     type: dict
@@ -230,14 +230,14 @@ options:
             type: list
             elements: str
       packages:
-        description: Package listing as C({owner: [package, ...]}).
+        description: Package listing, a dict mapping each owner to its packages.
         type: dict
       blocked_packages:
         description: Packages blocked in the tag.
         type: list
         elements: str
       groups:
-        description: Comps groups as C({group: [package, ...]}).
+        description: Comps groups, a dict mapping each group name to its packages.
         type: dict
 notes:
   - Deleting a tag also removes the build targets that use it (the hub does that).

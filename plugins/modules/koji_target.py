@@ -19,7 +19,7 @@ description:
     before anything is written.
   - Option names follow C(ktdreyer.koji_ansible.koji_target).
 author:
-  - kojiforge.koji contributors
+  - kojiforge.koji contributors (@kojiforge)
 extends_documentation_fragment:
   - kojiforge.koji.connection
 attributes:

@@ -21,7 +21,7 @@ description:
     permission changes are.
   - Option names follow C(ktdreyer.koji_ansible.koji_user).
 author:
-  - kojiforge.koji contributors
+  - kojiforge.koji contributors (@kojiforge)
 extends_documentation_fragment:
   - kojiforge.koji.connection
 attributes:
