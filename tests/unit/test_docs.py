@@ -1,0 +1,131 @@
+"""The documentation: the generated reference builds, and the guides match the code.
+
+- docs/build.sh (antsibull-docs, lint-collection-docs, Sphinx with warnings as errors) succeeds
+  and writes a page for every module and every role of this tree;
+- docs/metrics.md lists exactly the metrics metricdefs.py defines, in the generated table;
+- every relative link between the guides in docs/ resolves, anchors included.
+
+The lists of modules, roles and metrics come from the tree, so nothing new goes unchecked.
+"""
+
+import importlib.util
+import os
+import pathlib
+import re
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs"
+BUILD_SCRIPT = DOCS / "build.sh"
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location("docs_" + name, str(DOCS / (name + ".py")))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+metrics_table = _load("metrics_table")
+check_links = _load("check_links")
+
+MODULES = sorted(p.stem for p in (ROOT / "plugins" / "modules").glob("*.py") if p.stem != "__init__")
+# A role that has tasks or an argument spec is deployable and needs a reference page. Roles
+# whose names start with "_" are internal (tasks shared through include_role).
+ROLES = sorted(p.name for p in (ROOT / "roles").iterdir()
+               if p.is_dir() and not p.name.startswith("_")
+               and ((p / "meta" / "argument_specs.yml").is_file() or (p / "tasks" / "main.yml").is_file()))
+GUIDES = sorted(DOCS.rglob("*.md"))
+
+
+@pytest.fixture(scope="module", name="build")
+def fixture_build(tmp_path_factory):
+    """Run docs/build.sh once into a temporary directory; its result and output directory."""
+    if importlib.util.find_spec("antsibull_docs") is None:
+        pytest.skip("antsibull-docs is not importable: install requirements-dev.txt (make venv)")
+    out = tmp_path_factory.mktemp("docs") / "out"
+    env = dict(os.environ, DOCS_BUILD_DIR=str(out), VENV=str(pathlib.Path(sys.executable).parent.parent))
+    proc = subprocess.run(["bash", str(BUILD_SCRIPT)], cwd=str(ROOT), env=env,
+                          capture_output=True, text=True, check=False, timeout=900)
+    return proc, out
+
+
+def _pages(build):
+    """The output directory of a build that succeeded (its failure is reported once, below)."""
+    proc, out = build
+    if proc.returncode != 0:
+        pytest.skip("docs/build.sh failed: see test_build_script_succeeds")
+    return out
+
+
+def test_build_script_succeeds(build):
+    proc, out = build
+    assert proc.returncode == 0, "docs/build.sh failed:\n%s\n%s" % (proc.stdout[-6000:], proc.stderr[-6000:])
+    assert (out / "html" / "index.html").is_file()
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_every_module_has_a_reference_page(build, module):
+    out = _pages(build)
+    assert (out / "rst" / ("%s_module.rst" % module)).is_file(), "no reference page for module %s" % module
+    assert (out / "html" / ("%s_module.html" % module)).is_file(), "no HTML page for module %s" % module
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_role_has_a_reference_page(build, role):
+    out = _pages(build)
+    assert (out / "rst" / ("%s_role.rst" % role)).is_file(), \
+        "no reference page for role %s (has it a meta/argument_specs.yml?)" % role
+    assert (out / "html" / ("%s_role.html" % role)).is_file(), "no HTML page for role %s" % role
+
+
+def test_the_tree_has_modules_and_roles_to_document():
+    assert "koji_tag" in MODULES and len(MODULES) >= 5, MODULES
+    assert "koji_ca" in ROLES and "koji_monitoring" in ROLES, ROLES
+
+
+def _metricdefs():
+    return metrics_table.load_metricdefs()
+
+
+def test_metrics_page_lists_exactly_the_defined_metrics():
+    defined = [spec.name for spec in _metricdefs().METRICS]
+    table = metrics_table.split_guide((DOCS / "metrics.md").read_text(encoding="utf-8"))[1]
+    listed = re.findall(r"^\| `(koji_[a-z0-9_]+)` \|", table, re.M)
+    assert len(defined) > 20
+    assert sorted(set(listed) - set(defined)) == [], "listed in docs/metrics.md but not defined"
+    assert sorted(set(defined) - set(listed)) == [], "defined in metricdefs.py but not in docs/metrics.md"
+    assert len(listed) == len(set(listed)), "a metric is listed twice"
+
+
+def test_metrics_table_is_the_generated_one():
+    """Types, labels and help texts too: python3 docs/metrics_table.py rewrites it."""
+    table = metrics_table.split_guide((DOCS / "metrics.md").read_text(encoding="utf-8"))[1]
+    assert table == metrics_table.render(_metricdefs())
+
+
+def test_metrics_table_check_fails_on_a_stale_table(monkeypatch, tmp_path):
+    stale = tmp_path / "metrics.md"
+    stale.write_text("# m\n%s\n| `koji_up` | gauge | none | every scrape | x |\n%s\n"
+                     % (metrics_table.BEGIN, metrics_table.END), encoding="utf-8")
+    monkeypatch.setattr(metrics_table, "GUIDE", stale)
+    assert metrics_table.main(["--check"]) == 1
+    assert metrics_table.main([]) == 0
+    assert metrics_table.main(["--check"]) == 0
+
+
+@pytest.mark.parametrize("guide", GUIDES, ids=[str(g.relative_to(DOCS)) for g in GUIDES])
+def test_relative_links_resolve(guide):
+    assert check_links.broken_links(guide) == []
+
+
+def test_link_checker_finds_broken_links(tmp_path):
+    (tmp_path / "b.md").write_text("# Heading one\n\ntext\n", encoding="utf-8")
+    page = tmp_path / "a.md"
+    page.write_text("[ok](b.md) [anchor](b.md#heading-one) [gone](missing.md) [bad](b.md#nope)\n"
+                    "[web](https://example.com/x.md) `[code](missing-too.md)`\n"
+                    "```\n[fenced](missing-three.md)\n```\n", encoding="utf-8")
+    assert [problem[0] for problem in check_links.broken_links(page)] == ["missing.md", "b.md#nope"]
