@@ -143,7 +143,7 @@ class HubAPI(object):
         return sorted(self._perms())
 
     def getAllPerms(self):
-        return [dict(p) for _, p in sorted(self.state.perms.items())]
+        return [dict(self.state.perms[pid]) for pid in sorted(self.state.perms)]
 
     def echo(self, *args):
         return list(args)
@@ -255,6 +255,7 @@ class HubAPI(object):
         wrote = False
         if name and name != tag['name']:
             tag['name'] = name
+            self.state.reindex()
         for key in ('perm_id', 'arches', 'locked', 'maven_support', 'maven_include_all'):
             if key in kwargs and tag[key] != kwargs[key]:
                 tag[key] = kwargs[key]
@@ -374,7 +375,7 @@ class HubAPI(object):
         return dict(self.state.external_repos[rid])
 
     def listExternalRepos(self, info=None, url=None, event=None, queryOpts=None):
-        repos = [dict(r) for _, r in sorted(self.state.external_repos.items())]
+        repos = [dict(self.state.external_repos[rid]) for rid in sorted(self.state.external_repos)]
         if info is not None:
             found = self.state.find_external_repo(info)
             repos = [r for r in repos if found and r['id'] == found['id']]
@@ -398,6 +399,7 @@ class HubAPI(object):
         wrote = False
         if name and name != repo['name']:
             repo['name'] = name
+            self.state.reindex()
         if url and url != repo['url']:
             if not url.endswith('/'):
                 url += '/'
@@ -679,7 +681,7 @@ class HubAPI(object):
         """group id -> group dict incl. 'packagelist' dict, nearest tag first."""
         tag_ids = [tag_id]
         if inherit:
-            tag_ids += [pid for pid, _ in self.state.full_inheritance(tag_id)]
+            tag_ids += [link[0] for link in self.state.full_inheritance(tag_id)]
         groups = {}
         for tid in tag_ids:
             for gid, cfg in self.state.tag_groups.get(tid, {}).items():
@@ -838,7 +840,7 @@ class HubAPI(object):
         if destTagID is not None:
             tag = self.state.find_tag(destTagID)
             dest_id = tag['id'] if tag else -1
-        for _, target in sorted(self.state.targets.items()):
+        for target in [self.state.targets[tid] for tid in sorted(self.state.targets)]:
             if info and (not found or found['id'] != target['id']):
                 continue
             if build_id is not None and target['build_tag'] != build_id:
@@ -893,6 +895,7 @@ class HubAPI(object):
         # the hub revokes and re-inserts the config even when nothing changed
         self._write()
         target.update({'name': name, 'build_tag': btag['id'], 'dest_tag': dtag['id']})
+        self.state.reindex()
         return None
 
     def deleteBuildTarget(self, buildTargetInfo):
@@ -922,7 +925,7 @@ class HubAPI(object):
         elif event:
             raise koji.GenericError('list_channels with event and not host is not allowed.')
         else:
-            channels = [c for _, c in sorted(self.state.channels.items())]
+            channels = [self.state.channels[cid] for cid in sorted(self.state.channels)]
         if enabled is not None:
             channels = [c for c in channels if bool(c['enabled']) == bool(enabled)]
         return [self.state.channel_info(c) for c in channels]
@@ -958,6 +961,7 @@ class HubAPI(object):
         self._touch()
         for field in changes:
             channel[field] = kw[field]
+        self.state.reindex()
         return True
 
     def _set_channel_enabled(self, channelname, enabled, comment):
@@ -986,7 +990,7 @@ class HubAPI(object):
 
     def listHosts(self, arches=None, channelID=None, ready=None, enabled=None, userID=None,
                   queryOpts=None):
-        hosts = [h for _, h in sorted(self.state.hosts.items())]
+        hosts = [self.state.hosts[hid] for hid in sorted(self.state.hosts)]
         if arches is not None:
             if not arches:
                 raise koji.GenericError('arches option cannot be empty')
@@ -1047,7 +1051,7 @@ class HubAPI(object):
         for field in changes:
             if field in ('description', 'comment', 'arches') and not isinstance(kw[field], str):
                 raise koji.ParameterError('Invalid type for value %r' % (kw[field],))
-        if 'capacity' in changes and not float(kw['capacity']) > 1:
+        if 'capacity' in changes and float(kw['capacity']) <= 1:
             raise koji.GenericError('new row for relation "host_config" violates check '
                                     'constraint "host_config_capacity_check"')
         self._write()
@@ -1126,7 +1130,8 @@ class HubAPI(object):
 
     def listUsers(self, userType=0, prefix=None, queryOpts=None, perm=None,
                   inherited_perm=False):
-        users = [u for _, u in sorted(self.state.users.items()) if u['usertype'] == userType]
+        users = [self.state.users[uid] for uid in sorted(self.state.users)
+                 if self.state.users[uid]['usertype'] == userType]
         if prefix:
             users = [u for u in users if u['name'].startswith(prefix)]
         if perm:

@@ -80,6 +80,10 @@ class HubState(object):
     def __init__(self):
         self.lock = threading.RLock()
         self._ids = {}
+        self._indexes = {}
+        self._renames = 0
+        self._package_ids = {}
+        self._group_ids = {}
         self.event_id = 0
         self.events = {}
         self.users = {}
@@ -232,24 +236,23 @@ class HubState(object):
                 'owner_id': owner_id, 'blocked': blocked, 'extra_arches': extra_arches}
 
     def ensure_package(self, name):
-        for pid, pname in self.packages.items():
-            if pname == name:
-                return pid
-        pid = self._next_id('package')
-        self.packages[pid] = name
+        pid = self._package_ids.get(name)
+        if pid is None:
+            pid = self._next_id('package')
+            self.packages[pid] = name
+            self._package_ids[name] = pid
         return pid
 
     def ensure_group(self, name):
-        for gid, gname in self.groups.items():
-            if gname == name:
-                return gid
-        gid = self._next_id('group')
-        self.groups[gid] = name
+        gid = self._group_ids.get(name)
+        if gid is None:
+            gid = self._next_id('group')
+            self.groups[gid] = name
+            self._group_ids[name] = gid
         return gid
 
     # ---- lookups (name or id, like the hub's name_or_id_clause) ----------------------
-    @staticmethod
-    def _find(table, info, key='name'):
+    def _find(self, table, info, key='name'):
         if isinstance(info, dict):
             info = info.get('id', info.get(key))
         if isinstance(info, bool):
@@ -257,11 +260,22 @@ class HubState(object):
         if isinstance(info, int):
             return table.get(info)
         if isinstance(info, str):
-            for obj in table.values():
-                if obj[key] == info:
-                    return obj
-            return None
+            return self._name_index(table, key).get(info)
         raise koji.ParameterError('Invalid name or id value: %r' % (info,))
+
+    def _name_index(self, table, key='name'):
+        """name -> object of a table, rebuilt when the table grew, shrank or an object
+        was renamed (renames call reindex())."""
+        entry = self._indexes.get(id(table))
+        if entry is None or entry[0] != len(table) or entry[1] != self._renames:
+            index = dict((obj[key], obj) for obj in table.values())
+            entry = (len(table), self._renames, index)
+            self._indexes[id(table)] = entry
+        return entry[2]
+
+    def reindex(self):
+        """Call after renaming an object in place."""
+        self._renames += 1
 
     def find_tag(self, info):
         return self._find(self.tags, info)
@@ -292,18 +306,12 @@ class HubState(object):
     def find_package_id(self, info):
         if isinstance(info, int):
             return info if info in self.packages else None
-        for pid, name in self.packages.items():
-            if name == info:
-                return pid
-        return None
+        return self._package_ids.get(info)
 
     def find_group_id(self, info):
         if isinstance(info, int):
             return info if info in self.groups else None
-        for gid, name in self.groups.items():
-            if name == info:
-                return gid
-        return None
+        return self._group_ids.get(info)
 
     # ---- shapes the API returns ------------------------------------------------------
     def tag_info(self, tag):

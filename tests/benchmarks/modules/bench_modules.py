@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmark of the kojiforge.koji object modules at site scale.
 
 Generates a synthetic Koji site (by default 2700 tags with inheritance, 8100 package
