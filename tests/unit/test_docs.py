@@ -16,6 +16,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
@@ -165,6 +166,17 @@ def test_playbooks_not_in_the_tree_are_marked_not_implemented(guide):
 def test_unmarked_missing_playbook_is_found():
     text = "# Page\n\nRun `playbooks/no_such_play.yml` now.\n\n| `playbooks/also_missing.yml` | planned |\n"
     assert missing_playbooks_not_marked("x" * 400 + text) == ["no_such_play"]
+
+
+YAML_BLOCK = re.compile(r"^( *)```yaml\n(.*?)^\1```", re.S | re.M)
+
+
+@pytest.mark.parametrize("guide", OWN_GUIDES, ids=[g.name for g in OWN_GUIDES])
+def test_yaml_examples_parse(guide):
+    for match in YAML_BLOCK.finditer(guide.read_text(encoding="utf-8")):
+        indent = len(match.group(1))
+        body = "\n".join(line[indent:] for line in match.group(2).splitlines())
+        yaml.safe_load(body)
 
 
 def test_link_checker_finds_broken_links(tmp_path):
