@@ -431,7 +431,7 @@ class TagPlanner:
         edits = {}
         if tag.get('arches') is not None and not same_arches(info['arches'], tag['arches']):
             edits['arches'] = _arch_string(tag['arches'])
-        if tag.get('perm') is not None and tag['perm'] != info['perm']:
+        if tag.get('perm') is not None and (tag['perm'] or None) != info['perm']:
             edits['perm'] = tag['perm'] or None
         for key in ('locked', 'maven_support', 'maven_include_all'):
             if tag.get(key) is not None and bool(tag[key]) != bool(info[key]):

@@ -319,3 +319,13 @@ def test_anonymous_hub_refusal_of_login_is_reported(hub):
     assert result.get('failed')
     assert 'cannot log in' in result['msg']
     assert hub.anon.getTag('t') is None
+
+
+def test_perm_set_and_removed(hub):
+    hub.state.add_tag('t1')
+    assert hub.run('koji_tag', name='t1', perm='')['changed'] is False
+    assert hub.run('koji_tag', name='t1', perm='admin')['changed'] is True
+    assert hub.anon.getTag('t1')['perm'] == 'admin'
+    assert hub.run('koji_tag', name='t1', perm='admin')['changed'] is False
+    assert hub.run('koji_tag', name='t1', perm='')['changed'] is True
+    assert hub.anon.getTag('t1')['perm'] is None
