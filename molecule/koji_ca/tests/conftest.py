@@ -26,6 +26,8 @@ EXPECTED = {
         "kojiweb": dict(cn="kojiweb", usage="client", sans=set(), owner="root", group="www-data", mode=0o640),
         "kojira": dict(cn="kojira", usage="client", sans=set(), owner="root", group="root", mode=0o600),
         "admin": dict(cn="kojiadmin", usage="client", sans=set(), owner="root", group="root", mode=0o600),
+        # from koji_ca_extra_certificates in converge.yml
+        "koji-gc": dict(cn="koji-gc", usage="client", sans=set(), owner="root", group="root", mode=0o600),
     },
     BUILDER: {
         "kojid": dict(cn=BUILDER, usage="client", sans=set(), owner="root", group="root", mode=0o600),
