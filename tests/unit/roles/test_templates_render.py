@@ -1,0 +1,128 @@
+"""Render every template of koji_db, koji_hub, koji_web (and the shared Apache site of _common)
+with the EL9 variables and compare with reviewed expected files.
+
+The EL9 path cannot run on our machines (no EL9 image, no registry): this keeps it honest. The
+variables are the roles' own defaults, their vars/RedHat.yml and a fixed production-shaped
+inventory (EL9_HOST below); Ansible's Templar renders them as the template module does
+(trim_blocks). A Debian rendering is compared too, against what the `hub` scenario deploys.
+
+After a deliberate template change, review the difference and refresh the expected files with
+    KOJIFORGE_UPDATE_EXPECTED=1 pytest tests/unit/roles
+"""
+
+import difflib
+import os
+import pathlib
+
+import pytest
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+ROLES = ROOT / "roles"
+EXPECTED = pathlib.Path(__file__).resolve().parent / "expected"
+UPDATE = os.environ.get("KOJIFORGE_UPDATE_EXPECTED") == "1"
+
+# The template module's Jinja settings.
+TEMPLATE_OVERRIDES = {"trim_blocks": True, "lstrip_blocks": False, "keep_trailing_newline": True}
+
+HOSTS = {
+    "koji_db": ["db.koji.example.com"],
+    "koji_hub": ["hub.koji.example.com"],
+    "koji_web": ["hub.koji.example.com"],
+    "kojira": ["hub.koji.example.com"],
+}
+
+
+def _trusted(value):
+    """Values read from YAML are untrusted in ansible-core 2.19: trust them as the role loader does."""
+    if isinstance(value, str):
+        return trust_as_template(value)
+    if isinstance(value, dict):
+        return {k: _trusted(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_trusted(v) for v in value]
+    return value
+
+
+def _load(loader, path):
+    return _trusted(loader.load_from_file(str(path)) or {})
+
+
+def _variables(os_family):
+    loader = DataLoader()
+    variables = {}
+    for role in ("koji_db", "koji_hub", "koji_web"):
+        variables.update(_load(loader, ROLES / role / "defaults" / "main.yml"))
+    for role in ("_common", "koji_db", "koji_hub", "koji_web"):
+        variables.update(_load(loader, ROLES / role / "vars" / "main.yml") if (ROLES / role / "vars" / "main.yml").exists() else {})
+        variables.update(_load(loader, ROLES / role / "vars" / ("%s.yml" % os_family)))
+    variables.update({
+        "groups": dict(HOSTS, all=sorted({h for hs in HOSTS.values() for h in hs})),
+        "inventory_hostname": "hub.koji.example.com",
+        "group_names": ["koji_hub", "koji_web", "kojira"],
+        "ansible_facts": {"fqdn": "hub.koji.example.com", "os_family": os_family},
+        "ansible_managed": "Ansible managed",
+        # Inventory values (test secrets) and what the tasks compute before rendering.
+        "koji_db_password": "example-db-password",
+        "koji_web_secret": "example-web-secret-0123456789",
+        "__koji_db_client_networks": ["192.0.2.10/32", "2001:db8::10/128"],
+        "_common_apache_tls_cert": "/etc/pki/koji/hub.crt",
+        "_common_apache_tls_key": "/etc/pki/koji/hub.key",
+        "_common_apache_ca_cert": "/etc/pki/koji/koji-ca.crt",
+        "_common_apache_ca_crl": "/etc/pki/koji/koji-ca.crl",
+        # Enable every optional file, so each template renders something.
+        "koji_hub_gc_enabled": True,
+        "koji_hub_gc_policy": ["order > 2 :: untag"],
+        "koji_hub_policy": {"tag": ["has_perm admin :: allow", "all :: deny"]},
+        "koji_hub_extra_options": {"EmailDomain": "example.com", "CheckClientIP": False},
+    })
+    return loader, _trusted(variables)
+
+
+def _templates():
+    found = []
+    for role in ("_common", "koji_db", "koji_hub", "koji_web"):
+        for path in sorted((ROLES / role / "templates").glob("*.j2")):
+            found.append((role, path))
+    return found
+
+
+def _render(os_family, path):
+    loader, variables = _variables(os_family)
+    templar = Templar(loader=loader, variables=variables)
+    return templar.template(trust_as_template(path.read_text(encoding="utf-8")), overrides=TEMPLATE_OVERRIDES)
+
+
+@pytest.mark.parametrize("os_family", ["RedHat", "Debian"])
+@pytest.mark.parametrize("role,path", _templates(), ids=[p.name for _, p in _templates()])
+def test_template_renders_as_reviewed(os_family, role, path):
+    rendered = _render(os_family, path)
+    assert "{{" not in rendered and "{%" not in rendered, "unrendered Jinja left in %s" % path.name
+    assert rendered.startswith("#") or rendered.startswith("#!/bin/bash\n#"), "%s lacks the ansible_managed header" % path.name
+    expected_file = EXPECTED / os_family / role / path.name[: -len(".j2")]
+    if UPDATE:
+        expected_file.parent.mkdir(parents=True, exist_ok=True)
+        expected_file.write_text(rendered, encoding="utf-8")
+    assert expected_file.is_file(), "no reviewed rendering %s (KOJIFORGE_UPDATE_EXPECTED=1 creates it)" % expected_file
+    expected = expected_file.read_text(encoding="utf-8")
+    if rendered != expected:
+        diff = "".join(difflib.unified_diff(expected.splitlines(True), rendered.splitlines(True),
+                                            str(expected_file), "rendered"))
+        pytest.fail("%s renders differently from the reviewed file:\n%s" % (path.name, diff))
+
+
+def test_el_hub_conf_carries_the_production_settings():
+    """Spot checks that a reviewer would otherwise have to read the expected file for."""
+    hub_conf = _render("RedHat", ROLES / "koji_hub" / "templates" / "hub.conf.j2")
+    assert "DBHost = db.koji.example.com" in hub_conf
+    assert "ProxyDNs = CN=kojiweb,O=Koji" in hub_conf
+    assert "RepoQueueUser = kojira" in hub_conf
+    assert "root:apache 0640" in hub_conf
+    assert "\n[policy]\nchannel =\n    has req_channel :: req\n" in hub_conf
+    site = _render("RedHat", ROLES / "_common" / "templates" / "kojiforge-ssl.conf.j2")
+    assert "IncludeOptional /etc/httpd/kojiforge/ssl.d/*.conf" in site
+    assert "SSLCARevocationFile /etc/pki/koji/koji-ca.crl" in site
+    assert "SSLVerifyClient optional" in site
+    web = _render("RedHat", ROLES / "koji_web" / "templates" / "kojiweb-ssl.conf.j2")
+    assert "IncludeOptional /etc/httpd/kojiforge/kojiweb.d/*.conf" in web
