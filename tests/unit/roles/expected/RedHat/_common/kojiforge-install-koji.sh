@@ -35,7 +35,7 @@ tar -xzf "$archive" -C "$work"
 cd "$work"
 
 # Replace a package directory as a whole, so files removed upstream do not linger.
-install_tree() {  # SRC DEST [find -name patterns to keep...]
+install_tree() {  # SRC DEST: the Python, template and web files of SRC
   local src=$1 dest=$2
   rm -rf "$dest.kojiforge-new"
   mkdir -p "$dest.kojiforge-new"
