@@ -76,7 +76,7 @@ up() {
     if [ "$host" = "$HUB" ]; then
       extra+=(-p "127.0.0.1:$WEB_PORT:443" -v kojiforge-local-mnt-koji:/mnt/koji)
     elif hosts_in_group koji_builders_createrepo | grep -qx "$host"; then
-      extra+=(-v kojiforge-local-mnt-koji:/mnt/koji)
+      extra+=(-v kojiforge-local-mnt-koji:/mnt/koji:ro)
     fi
     log "creating container $host"
     podman run -d --name "$host" --hostname "$host" --network "$NETWORK" \

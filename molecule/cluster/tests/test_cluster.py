@@ -1,0 +1,210 @@
+"""The whole cluster against the real hub: builders, storage, repos, an imported RPM, kojira,
+what a builder's certificate may not do, and a graceful kojid reload. Runs in file order."""
+
+import re
+
+from conftest import BUILDER1, BUILDER2, HUB, hub_call, koji, recap, run_playbook, wait_for
+
+TAG = "kojicluster-build"
+PKG = "kojicluster-hello"
+SPEC = """Name: %(name)s
+Version: 1.0
+Release: 1
+Summary: A package the cluster test builds, imports and finds in a repo
+License: MIT
+BuildArch: noarch
+
+%%description
+Built by molecule/cluster/tests/test_cluster.py.
+
+%%install
+mkdir -p %%{buildroot}/usr/share/%(name)s
+echo hello > %%{buildroot}/usr/share/%(name)s/hello.txt
+
+%%files
+/usr/share/%(name)s/hello.txt
+""" % {"name": PKG}
+
+
+def regen_repo(hub_host):
+    """koji regen-repo --wait: the id of the new repo."""
+    out = koji(hub_host, "regen-repo", "--wait", "--timeout=5", TAG).stdout
+    return int(re.search(r"Got repo (\d+)", out).group(1))
+
+
+def hosts_by_name(hub_host):
+    return {h["name"]: h for h in hub_call(hub_host, "listHosts")}
+
+
+def test_services_run(hub, builder1, builder2):
+    for builder in (builder1, builder2):
+        assert builder.service("kojid").is_running
+        assert builder.service("kojid").is_enabled
+    assert hub.service("kojira").is_running
+    assert hub.service("kojira").is_enabled
+
+
+def test_builders_registered_enabled_ready(hub):
+    def both_ready():
+        hosts = hosts_by_name(hub)
+        wanted = [hosts.get(name) for name in (BUILDER1, BUILDER2)]
+        return all(h and h["enabled"] and h["ready"] for h in wanted) and hosts
+    hosts = wait_for("builder1 and builder2 enabled and ready", both_ready, timeout=240)
+    for name in (BUILDER1, BUILDER2):
+        assert set(hosts[name]["arches"].split()) == {"x86_64", "i386"}
+        assert hosts[name]["capacity"] >= 2
+
+
+def test_builders_channels(hub):
+    channels = {name: sorted(c["name"] for c in hub_call(hub, "listChannels", hostID=hosts_by_name(hub)[name]["id"]))
+                for name in (BUILDER1, BUILDER2)}
+    assert channels == {BUILDER1: ["createrepo"], BUILDER2: ["default"]}
+
+
+def test_kojid_config_rendered(builder1, builder2):
+    conf = builder1.file("/etc/kojid/kojid.conf")
+    assert conf.mode == 0o600
+    assert "server = https://%s/kojihub" % HUB in conf.content_string
+    assert "topurl = http://%s/kojifiles" % HUB in conf.content_string
+    assert "cert = /etc/pki/koji/kojid.pem" in conf.content_string
+    # Only the createrepo builder waits for Koji's top directory; builder2 for its scratch disk.
+    assert "RequiresMountsFor=/mnt/koji" in builder1.file("/etc/systemd/system/kojid.service").content_string
+    unit2 = builder2.file("/etc/systemd/system/kojid.service").content_string
+    assert "RequiresMountsFor=/mnt/koji" not in unit2
+    assert "RequiresMountsFor=/var/lib/mock" in unit2
+
+
+def test_kojira_has_repo_permission_only(hub):
+    perms = hub_call(hub, "getUserPerms", "kojira")
+    assert perms == ["repo"]
+
+
+def test_builder_certificate_cannot_do_admin_calls(builder2):
+    script = (
+        "import koji\n"
+        "s = koji.ClientSession('https://%s/kojihub', {'max_retries': 1})\n"
+        "s.ssl_login('/etc/pki/koji/kojid.pem', None, '/etc/pki/koji/koji-ca.crt')\n"
+        "print('logged in as', s.getLoggedInUser()['name'])\n"
+        "print('admin:', s.hasPerm('admin'))\n"
+        "try:\n"
+        "    s.createTag('kojicluster-not-allowed')\n"
+        "except koji.ActionNotAllowed as e:\n"
+        "    print('refused:', e)\n"
+        "else:\n"
+        "    print('ALLOWED')\n"
+    ) % HUB
+    cmd = builder2.run("python3 -c '%s'" % script.replace("'", "'\\''"))
+    assert cmd.rc == 0, cmd.stderr
+    assert "logged in as %s" % BUILDER2 in cmd.stdout
+    assert "admin: False" in cmd.stdout
+    assert "refused:" in cmd.stdout and "ALLOWED" not in cmd.stdout
+
+
+def test_storage_rendered_files(hub, builder1, builder2):
+    exports = hub.file("/etc/exports.d/kojiforge-koji.exports").content_string
+    lines = [line for line in exports.splitlines() if line and not line.startswith("#")]
+    # kojira is on the storage server itself: only the createrepo builder is exported to.
+    assert lines == ["/mnt/koji %s(ro,sync,root_squash,no_subtree_check)" % BUILDER1]
+    fstab1 = builder1.file("/etc/kojiforge/fstab.koji-storage").content_string
+    assert re.search(r"^%s:/mnt/koji /mnt/koji nfs ro,hard,noatime,_netdev,nfsvers=4\.2 0 0$" % re.escape(HUB),
+                     fstab1, re.M), fstab1
+    assert not builder2.file("/etc/kojiforge/fstab.koji-storage").exists
+    assert "/mnt/koji" not in builder2.file("/etc/fstab").content_string
+
+
+def test_scratch_disk_holds_the_build_directory(builder2):
+    mount = builder2.run("findmnt -n -o SOURCE,FSTYPE,OPTIONS --target /var/lib/mock")
+    assert mount.rc == 0 and mount.stdout.split()[1] == "xfs", mount.stdout
+    fstab = builder2.file("/etc/fstab").content_string
+    assert re.search(r"^/dev/kojiforge-scratch /var/lib/mock xfs defaults,noatime,nofail,"
+                     r"x-systemd.requires=kojiforge-scratch-prepare.service", fstab, re.M), fstab
+    assert builder2.file("/etc/systemd/system/kojiforge-scratch-prepare.service").exists
+    # The prepare script keeps a disk that holds a filesystem.
+    assert builder2.run("/usr/local/libexec/kojiforge-scratch-prepare").stdout.strip() == "kept"
+
+
+def test_regen_repo_done_by_createrepo_builder(hub, builder1):
+    if hub_call(hub, "getTag", TAG) is None:
+        koji(hub, "add-tag", TAG, "--arches=x86_64")
+    # Since Koji 1.35 this is a repo request; kojira has the hub turn it into a newRepo task.
+    repo_id = regen_repo(hub)
+    task_id = hub_call(hub, "repoInfo", repo_id)["task_id"]
+    task = hub_call(hub, "getTaskInfo", task_id)
+    assert task["method"] == "newRepo"
+    assert task["state"] == 2, "newRepo task %d state %s" % (task_id, task["state"])  # CLOSED
+    children = hub_call(hub, "getTaskChildren", task_id)
+    builder1_id = hosts_by_name(hub)[BUILDER1]["id"]
+    assert {task["host_id"]} | {c["host_id"] for c in children} == {builder1_id}
+    repomd = "/mnt/koji/repos/%s/%d/x86_64/repodata/repomd.xml" % (TAG, repo_id)
+    assert hub.file(repomd).exists
+    # The same shared storage, read-only on the createrepo builder.
+    assert builder1.file(repomd).exists
+
+
+def test_imported_rpm_in_repo_and_downloadable(hub, builder1):
+    build = hub.run(
+        "set -e; top=$(mktemp -d); mkdir -p $top/SPECS; cat > $top/SPECS/p.spec <<'EOF'\n%s\nEOF\n"
+        "rpmbuild --define \"_topdir $top\" -bb $top/SPECS/p.spec >/dev/null 2>&1; "
+        "find $top/RPMS -name '*.rpm'" % SPEC)
+    assert build.rc == 0, build.stderr
+    rpm_path = build.stdout.strip()
+    local_sha = hub.run("sha256sum %s" % rpm_path).stdout.split()[0]
+
+    nvr = "%s-1.0-1" % PKG
+    if hub_call(hub, "getBuild", nvr) is None:
+        koji(hub, "import", "--create-build", rpm_path)
+    else:  # a verify run again on the same cluster: the build from the first run
+        local_sha = hub.check_output("sha256sum /mnt/koji/packages/%s/1.0/1/noarch/%s.noarch.rpm" % (PKG, nvr)).split()[0]
+    koji(hub, "add-pkg", "--owner=kojiadmin", TAG, PKG, check=False)
+    if not any(b["nvr"] == nvr for b in hub_call(hub, "listTagged", TAG)):
+        # tagBuild runs on a builder of the default channel: builder2.
+        out = koji(hub, "tag-build", TAG, nvr).stdout
+        task_id = int(re.search(r"Created task:? (\d+)", out).group(1))
+        task = hub_call(hub, "getTaskInfo", task_id)
+        assert task["method"] == "tagBuild" and task["state"] == 2, task
+        assert task["host_id"] == hosts_by_name(hub)[BUILDER2]["id"]
+    assert any(b["nvr"] == nvr for b in hub_call(hub, "listTagged", TAG))
+
+    repo_id = regen_repo(hub)
+    repodir = "/mnt/koji/repos/%s/%d/x86_64" % (TAG, repo_id)
+    pkglist = hub.file(repodir + "/pkglist").content_string
+    assert "%s-1.0-1.noarch.rpm" % PKG in pkglist
+
+    # The repo's own metadata names the package with its checksum.
+    script = (
+        "import gzip, lzma, re, sys\n"
+        "d = sys.argv[1]\n"
+        "md = open(d + '/repodata/repomd.xml').read()\n"
+        "href = re.search(r'<data type=\"primary\">.*?href=\"([^\"]+)\"', md, re.S).group(1)\n"
+        "raw = open(d + '/' + href, 'rb').read()\n"
+        "text = gzip.decompress(raw) if href.endswith('.gz') else lzma.decompress(raw) if href.endswith('.xz') else raw\n"
+        "print(text.decode())\n"
+    )
+    primary = hub.run("python3 -c '%s' %s" % (script.replace("'", "'\\''"), repodir))
+    assert primary.rc == 0, primary.stderr
+    assert "<name>%s</name>" % PKG in primary.stdout
+    assert local_sha in primary.stdout
+
+    # And /kojifiles serves the same bytes, to a builder as it would to mock.
+    url = "http://%s/kojifiles/packages/%s/1.0/1/noarch/%s-1.0-1.noarch.rpm" % (HUB, PKG, PKG)
+    fetched = builder1.run("python3 -c 'import hashlib, urllib.request; "
+                           "print(hashlib.sha256(urllib.request.urlopen(\"%s\").read()).hexdigest())'" % url)
+    assert fetched.rc == 0, fetched.stderr
+    assert fetched.stdout.strip() == local_sha
+
+
+def test_kojid_reload_is_graceful(hub, builder2):
+    """A configuration change reloads kojid: the same process re-executes itself, no kill."""
+    pid_before = builder2.check_output("systemctl show -p MainPID --value kojid")
+    log_lines = int(builder2.check_output("wc -l < /var/log/kojid.log"))
+    rc, out, _ = run_playbook("kojiforge.koji.builders", "--limit", BUILDER2, "-e", "koji_builder_maxjobs=9")
+    assert rc == 0, out[-3000:]
+    assert "RUNNING HANDLER [kojiforge.koji.koji_builder : Reload kojid]" in out
+    assert builder2.check_output("systemctl show -p MainPID --value kojid") == pid_before
+    new_log = builder2.check_output("tail -n +%d /var/log/kojid.log" % (log_lines + 1))
+    assert "Initiating graceful restart" in new_log
+    # Back to the inventory's settings (also a graceful reload).
+    rc, out, _ = run_playbook("kojiforge.koji.builders", "--limit", BUILDER2)
+    assert rc == 0, out[-3000:]
+    assert recap(out)[BUILDER2]["changed"] >= 1
+    wait_for("builder2 ready again", lambda: hosts_by_name(hub)[BUILDER2]["ready"], timeout=120)
