@@ -31,7 +31,7 @@ def installed(tmp_path_factory):
     artifacts = list(work.glob("kojiforge-koji-*.tar.gz"))
     assert len(artifacts) == 1, artifacts
     dest = work / "installed"
-    subprocess.run([_tool("ansible-galaxy"), "collection", "install", "--offline", "-n", "-p", str(dest),
+    subprocess.run([_tool("ansible-galaxy"), "collection", "install", "--offline", "--force", "-n", "-p", str(dest),
                     str(artifacts[0])], check=True, capture_output=True, text=True)
     return artifacts[0], dest
 

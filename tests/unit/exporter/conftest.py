@@ -1,89 +1,8 @@
-"""Fixtures for the kojiforge_metrics exporter tests: a fake hub seeded with a known state.
-
-The exporter package lives in roles/koji_web/files (it is deployed as files, not installed),
-so its parent directory goes on sys.path here.
-"""
-
-import pathlib
-import sys
+"""Fixtures for the kojiforge_metrics exporter tests: a fake hub seeded with a known state."""
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[3]
-sys.path.insert(0, str(ROOT / "roles" / "koji_web" / "files"))
-sys.path.insert(0, str(ROOT))
-
-# pylint: disable=wrong-import-position
-from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
-
-from kojiforge_metrics.exporter import Exporter  # noqa: E402
-from kojiforge_metrics.settings import Settings  # noqa: E402
-from tests.fakehub import FakeHub  # noqa: E402
-from tests.fakehub.api_tasks import (TaskAPI, add_build, add_repo_request, add_task,  # noqa: E402
-                                     set_host_data)
-
-# The exporter's clock in these tests, so ages and waits are exact.
-NOW = 1700000000.0
-T0 = NOW - 3600
-
-
-class FixedClock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now=NOW):
-        self.now = now
-
-    def __call__(self):
-        return self.now
-
-
-def seed(state, session):
-    """The known hub of the tests (see test_exporter.py for the figures it must give)."""
-    # the fake hub starts with Koji's default channels (default, createrepo, image, ...)
-    state.add_host("b1.example.com", arches="x86_64", capacity=4, enabled=True, ready=True,
-                   task_load=2.5, update_ts=NOW - 10, channels=("default", "createrepo"))
-    state.add_host("b2.example.com", arches="aarch64", capacity=2, enabled=True, ready=False,
-                   task_load=3.0, update_ts=NOW - 5, channels=("default",))
-    state.add_host("b3.example.com", arches="x86_64", capacity=8, enabled=False, ready=False,
-                   task_load=0.0, update_ts=None, channels=("image",))
-    set_host_data(state, "b1.example.com", {"maxjobs": 5, "methods": ["build"]})
-
-    build_tag = state.add_tag("f40-build", arches="x86_64 aarch64")
-    state.add_tag("f40")
-    session.createBuildTarget("f40-candidate", "f40-build", "f40")
-    state.add_package("f40", "bash", "admin")
-    state.add_package("f40", "zsh", "admin", blocked=True)
-    state.add_package("f40-build", "bash", "admin")
-    add_build(state, "bash", tags=("f40", "f40-build"))
-    add_build(state, "bash", tags=("f40",))
-    add_build(state, "bash", build_state="FAILED")
-    add_build(state, "zsh", tags=("f40",))
-
-    srpm = "git+https://src.example.com/rpms/bash#abc"
-    add_task(state, "build", "default", "CLOSED", host="b1.example.com", request=[srpm, "f40-candidate", {}],
-             create_ts=T0, start_ts=T0 + 5, completion_ts=T0 + 65)                       # 1
-    add_task(state, "buildArch", "default", "FAILED", host="b2.example.com",
-             request=["bash.src.rpm", build_tag, "aarch64", True, {}],
-             create_ts=T0, start_ts=T0 + 20, completion_ts=T0 + 620)                     # 2
-    add_task(state, "newRepo", "createrepo", "CANCELED", request=["f40-build"],
-             create_ts=T0, completion_ts=T0 + 30)                                        # 3
-    add_task(state, "build", "default", "FREE", request=[srpm, "f40-candidate", {}])     # 4
-    add_task(state, "build", "default", "ASSIGNED", request=[srpm, "f40-candidate", {}])  # 5
-    add_task(state, "buildArch", "default", "OPEN", host="b1.example.com",
-             request=["bash.src.rpm", build_tag, "x86_64", True, {}], start_ts=T0)      # 6
-    add_task(state, "newRepo", "createrepo", "OPEN", host="b1.example.com",
-             request=["f40-build", {"__starstar": True, "event": 7}], start_ts=T0)       # 7
-    add_task(state, "build", "default", "OPEN", host="b2.example.com",
-             request=[srpm, "f40-candidate", {}], start_ts=T0)                           # 8
-    add_task(state, "createrepo", "createrepo", "OPEN", host="b2.example.com",
-             request=[7, "x86_64", None], start_ts=T0)                                   # 9
-    # id 10 is missing: a gap in the sequence
-    add_task(state, "tagBuild", "default", "CLOSED", host="b1.example.com", request=[2, 1],
-             create_ts=T0, start_ts=T0 + 1, completion_ts=T0 + 2, task_id=11)           # 11
-
-    add_repo_request(state, "f40-build", create_ts=NOW - 300)
-    add_repo_request(state, "f40", create_ts=NOW - 100)
-    add_repo_request(state, "f40", create_ts=NOW - 1000, active=False)
+from exporter_support import Exporter, FakeHub, FixedClock, Settings, TaskAPI, seed
 
 
 @pytest.fixture(name="hub")
@@ -108,34 +27,3 @@ def fixture_settings(hub):
 @pytest.fixture(name="exporter")
 def fixture_exporter(settings, clock):
     return Exporter(settings, clock=clock)
-
-
-def parse(text):
-    """Exposition text -> {(sample name, frozenset of labels): value}."""
-    if isinstance(text, bytes):
-        text = text.decode("utf-8")
-    samples = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            samples[(sample.name, frozenset(sample.labels.items()))] = sample.value
-    return samples
-
-
-def families(text):
-    """Exposition text -> {family name: type}."""
-    if isinstance(text, bytes):
-        text = text.decode("utf-8")
-    return dict((f.name, f.type) for f in text_string_to_metric_families(text))
-
-
-def value(samples, name, **labels):
-    """One sample's value; KeyError names what is missing."""
-    key = (name, frozenset(labels.items()))
-    if key not in samples:
-        raise KeyError("%s%s not served" % (name, labels))
-    return samples[key]
-
-
-def series(samples, name):
-    """Every sample of one name: {frozenset of labels: value}."""
-    return dict((labels, v) for (n, labels), v in samples.items() if n == name)

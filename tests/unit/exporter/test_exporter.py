@@ -8,7 +8,7 @@ import math
 import koji
 import pytest
 
-from conftest import NOW, families, parse, series, value
+from exporter_support import NOW, families, parse, series, value
 
 from kojiforge_metrics import metricdefs
 from kojiforge_metrics.settings import Settings

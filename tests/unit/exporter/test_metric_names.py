@@ -11,7 +11,7 @@ import re
 import pytest
 import yaml
 
-from conftest import ROOT, parse
+from exporter_support import ROOT, parse
 
 from kojiforge_metrics import metricdefs
 
@@ -60,7 +60,7 @@ def used_names(expressions):
 @pytest.fixture(name="served", scope="module")
 def fixture_served():
     # a module-scoped scrape of a seeded hub (the function-scoped fixtures cannot be used here)
-    from conftest import FixedClock, seed  # pylint: disable=import-outside-toplevel
+    from exporter_support import FixedClock, seed  # pylint: disable=import-outside-toplevel
     from kojiforge_metrics.exporter import Exporter  # pylint: disable=import-outside-toplevel
     from kojiforge_metrics.settings import Settings  # pylint: disable=import-outside-toplevel
     from tests.fakehub import FakeHub  # pylint: disable=import-outside-toplevel

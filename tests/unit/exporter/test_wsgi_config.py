@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import parse, value
+from exporter_support import parse, value
 
 from kojiforge_metrics import settings as settings_module
 from kojiforge_metrics import wsgi
