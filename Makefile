@@ -88,6 +88,10 @@ demo: venv collection-link ## the local Koji cluster on podman (KOJI_SOURCE=dir 
 demo-down: venv ## remove the local cluster
 	testbed/demo.sh down
 
+.PHONY: docs
+docs: venv collection-link ## the module and role reference (build/docs/html), failing on any docs error
+	docs/build.sh
+
 .PHONY: build
 build: venv ## the collection artifact, installed and resolved by FQCN as a check
 	rm -rf $(BUILD)/artifact && mkdir -p $(BUILD)/artifact
