@@ -79,25 +79,42 @@ def test_kojira_has_repo_permission_only(hub):
     assert perms == ["repo"]
 
 
-def test_builder_certificate_cannot_do_admin_calls(builder2):
+def test_builder_certificate_cannot_do_admin_calls(hub, builder2):
+    """builder2's own certificate: while kojid runs, its exclusive session locks out a second
+    login; with kojid stopped, the login works but admin calls are refused."""
     script = (
         "import koji\n"
         "s = koji.ClientSession('https://%s/kojihub', {'max_retries': 1})\n"
-        "s.ssl_login('/etc/pki/koji/kojid.pem', None, '/etc/pki/koji/koji-ca.crt')\n"
-        "print('logged in as', s.getLoggedInUser()['name'])\n"
-        "print('admin:', s.hasPerm('admin'))\n"
         "try:\n"
-        "    s.createTag('kojicluster-not-allowed')\n"
-        "except koji.ActionNotAllowed as e:\n"
-        "    print('refused:', e)\n"
-        "else:\n"
-        "    print('ALLOWED')\n"
+        "    s.ssl_login('/etc/pki/koji/kojid.pem', None, '/etc/pki/koji/koji-ca.crt')\n"
+        "    user = s.getLoggedInUser()['name']\n"
+        "except koji.AuthLockError as e:\n"
+        "    print('locked:', e)\n"
+        "    raise SystemExit(0)\n"
+        "print('logged in as', user)\n"
+        "print('admin:', s.hasPerm('admin'))\n"
+        "for call, args in (('createTag', ['kojicluster-not-allowed']), ('grantPermission', ['kojira', 'admin'])):\n"
+        "    try:\n"
+        "        getattr(s, call)(*args)\n"
+        "    except koji.ActionNotAllowed as e:\n"
+        "        print('refused:', call, e)\n"
+        "    else:\n"
+        "        print('ALLOWED:', call)\n"
     ) % HUB
-    cmd = builder2.run("python3 -c '%s'" % script.replace("'", "'\\''"))
+    command = "python3 -c '%s'" % script.replace("'", "'\\''")
+    locked = builder2.run(command)
+    assert locked.rc == 0, locked.stderr
+    assert "locked:" in locked.stdout
+    builder2.run_test("systemctl stop kojid")
+    try:
+        cmd = builder2.run(command)
+    finally:
+        builder2.run_test("systemctl start kojid")
     assert cmd.rc == 0, cmd.stderr
     assert "logged in as %s" % BUILDER2 in cmd.stdout
     assert "admin: False" in cmd.stdout
-    assert "refused:" in cmd.stdout and "ALLOWED" not in cmd.stdout
+    assert cmd.stdout.count("refused:") == 2 and "ALLOWED" not in cmd.stdout, cmd.stdout
+    wait_for("builder2 ready again", lambda: hosts_by_name(hub)[BUILDER2]["ready"], timeout=120)
 
 
 def test_storage_rendered_files(hub, builder1, builder2):
@@ -158,10 +175,13 @@ def test_imported_rpm_in_repo_and_downloadable(hub, builder1):
     koji(hub, "add-pkg", "--owner=kojiadmin", TAG, PKG, check=False)
     if not any(b["nvr"] == nvr for b in hub_call(hub, "listTagged", TAG)):
         # tagBuild runs on a builder of the default channel: builder2.
-        out = koji(hub, "tag-build", TAG, nvr).stdout
+        # (The CLI does not wait without a terminal: poll the task.)
+        out = koji(hub, "tag-build", "--nowait", TAG, nvr).stdout
         task_id = int(re.search(r"Created task:? (\d+)", out).group(1))
-        task = hub_call(hub, "getTaskInfo", task_id)
-        assert task["method"] == "tagBuild" and task["state"] == 2, task
+        task = wait_for("tagBuild task %d finished" % task_id,
+                        lambda: (lambda t: t if t["state"] in (2, 3, 4) else None)(hub_call(hub, "getTaskInfo", task_id)),
+                        timeout=180)
+        assert task["method"] == "tagBuild" and task["state"] == 2, task  # CLOSED
         assert task["host_id"] == hosts_by_name(hub)[BUILDER2]["id"]
     assert any(b["nvr"] == nvr for b in hub_call(hub, "listTagged", TAG))
 
