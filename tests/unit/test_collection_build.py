@@ -45,7 +45,7 @@ def _doc(dest, *args):
 
 
 def test_artifact_leaves_out_tests_and_scenarios(installed):
-    artifact, _ = installed
+    artifact = installed[0]
     with tarfile.open(artifact) as tar:
         names = tar.getnames()
     assert "galaxy.yml" not in names and "MANIFEST.json" in names
@@ -54,7 +54,7 @@ def test_artifact_leaves_out_tests_and_scenarios(installed):
 
 
 def test_modules_resolve_by_fqcn(installed):
-    _, dest = installed
+    dest = installed[1]
     modules = sorted(p.stem for p in (ROOT / "plugins" / "modules").glob("*.py") if p.stem != "__init__")
     if not modules:
         pytest.skip("the collection has no modules yet")
@@ -64,7 +64,7 @@ def test_modules_resolve_by_fqcn(installed):
 
 
 def test_roles_resolve_by_fqcn(installed):
-    _, dest = installed
+    dest = installed[1]
     roles = sorted(p.parent.parent.name for p in (ROOT / "roles").glob("*/meta/argument_specs.yml"))
     assert roles, "the collection has no documented roles"
     for role in roles:

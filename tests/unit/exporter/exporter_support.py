@@ -24,6 +24,10 @@ from tests.fakehub import FakeHub  # noqa: E402
 from tests.fakehub.api_tasks import (TaskAPI, add_build, add_repo_request, add_task,  # noqa: E402
                                      set_host_data)
 
+# What conftest.py builds its fixtures from.
+__all__ = ["Exporter", "FakeHub", "FixedClock", "NOW", "ROOT", "Settings", "TaskAPI", "families",
+           "parse", "seed", "series", "value"]
+
 # The exporter's clock in these tests, so ages and waits are exact.
 NOW = 1700000000.0
 T0 = NOW - 3600
