@@ -95,7 +95,7 @@ def _render(os_family, path):
 
 
 @pytest.mark.parametrize("os_family", ["RedHat", "Debian"])
-@pytest.mark.parametrize("role,path", _templates(), ids=[p.name for _, p in _templates()])
+@pytest.mark.parametrize("role,path", _templates(), ids=[pair[1].name for pair in _templates()])
 def test_template_renders_as_reviewed(os_family, role, path):
     rendered = _render(os_family, path)
     assert "{{" not in rendered and "{%" not in rendered, "unrendered Jinja left in %s" % path.name
