@@ -97,7 +97,7 @@ EOF
 down() {
   local host
   for host in $(demo_hosts); do
-    podman rm -f "$host" >/dev/null 2>&1 && log "removed $host" || true
+    if podman rm -f "$host" >/dev/null 2>&1; then log "removed $host"; fi
   done
   podman volume rm -f kojiforge-local-mnt-koji >/dev/null 2>&1 || true
   podman network rm -f "$NETWORK" >/dev/null 2>&1 || true

@@ -217,14 +217,14 @@ def test_kojid_reload_is_graceful(hub, builder2):
     """A configuration change reloads kojid: the same process re-executes itself, no kill."""
     pid_before = builder2.check_output("systemctl show -p MainPID --value kojid")
     log_lines = int(builder2.check_output("wc -l < /var/log/kojid.log"))
-    rc, out, _ = run_playbook("kojiforge.koji.builders", "--limit", BUILDER2, "-e", "koji_builder_maxjobs=9")
+    rc, out, _err = run_playbook("kojiforge.koji.builders", "--limit", BUILDER2, "-e", "koji_builder_maxjobs=9")
     assert rc == 0, out[-3000:]
     assert "RUNNING HANDLER [kojiforge.koji.koji_builder : Reload kojid]" in out
     assert builder2.check_output("systemctl show -p MainPID --value kojid") == pid_before
     new_log = builder2.check_output("tail -n +%d /var/log/kojid.log" % (log_lines + 1))
     assert "Initiating graceful restart" in new_log
     # Back to the inventory's settings (also a graceful reload).
-    rc, out, _ = run_playbook("kojiforge.koji.builders", "--limit", BUILDER2)
+    rc, out, _err = run_playbook("kojiforge.koji.builders", "--limit", BUILDER2)
     assert rc == 0, out[-3000:]
     assert recap(out)[BUILDER2]["changed"] >= 1
     wait_for("builder2 ready again", lambda: hosts_by_name(hub)[BUILDER2]["ready"], timeout=120)

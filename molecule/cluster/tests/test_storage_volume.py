@@ -18,7 +18,7 @@ def storage_run(device, fstype="xfs"):
 
 
 def test_empty_volume_is_formatted_and_mounted(builder2):
-    rc, out, _ = storage_run("/dev/kojiforge-volume")
+    rc, out, _err = storage_run("/dev/kojiforge-volume")
     assert rc == 0, out[-3000:]
     assert builder2.run("blkid -p -o value -s TYPE /dev/kojiforge-volume").stdout.strip() == "xfs"
     uuid = builder2.run("blkid -p -o value -s UUID /dev/kojiforge-volume").stdout.strip()
@@ -29,7 +29,7 @@ def test_empty_volume_is_formatted_and_mounted(builder2):
 
 def test_rerun_keeps_the_data_and_changes_nothing(builder2):
     builder2.run_test("echo data > %s/kept.txt" % TOPDIR)
-    rc, out, _ = storage_run("/dev/kojiforge-volume")
+    rc, out, _err = storage_run("/dev/kojiforge-volume")
     assert rc == 0, out[-3000:]
     assert recap(out)[BUILDER2]["changed"] == 0
     assert builder2.file("%s/kept.txt" % TOPDIR).content_string == "data\n"
@@ -37,7 +37,7 @@ def test_rerun_keeps_the_data_and_changes_nothing(builder2):
 
 def test_volume_with_another_filesystem_is_refused(builder2):
     before = builder2.file("/etc/fstab").content_string
-    rc, out, _ = run_playbook(PLAYBOOK, "-e", "koji_storage_device=/dev/kojiforge-volume-with-data",
+    rc, out, _err = run_playbook(PLAYBOOK, "-e", "koji_storage_device=/dev/kojiforge-volume-with-data",
                               "-e", "volume_test_dir=/srv/kojicluster-volume-refused")
     assert rc != 0
     assert "is never reformatted" in out
