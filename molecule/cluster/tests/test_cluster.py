@@ -178,9 +178,11 @@ def test_imported_rpm_in_repo_and_downloadable(hub, builder1):
         # (The CLI does not wait without a terminal: poll the task.)
         out = koji(hub, "tag-build", "--nowait", TAG, nvr).stdout
         task_id = int(re.search(r"Created task:? (\d+)", out).group(1))
-        task = wait_for("tagBuild task %d finished" % task_id,
-                        lambda: (lambda t: t if t["state"] in (2, 3, 4) else None)(hub_call(hub, "getTaskInfo", task_id)),
-                        timeout=180)
+        def finished_task():
+            info = hub_call(hub, "getTaskInfo", task_id)
+            return info if info["state"] in (2, 3, 4) else None  # CLOSED, CANCELED, FAILED
+
+        task = wait_for("tagBuild task %d finished" % task_id, finished_task, timeout=180)
         assert task["method"] == "tagBuild" and task["state"] == 2, task  # CLOSED
         assert task["host_id"] == hosts_by_name(hub)[BUILDER2]["id"]
     assert any(b["nvr"] == nvr for b in hub_call(hub, "listTagged", TAG))

@@ -38,7 +38,7 @@ def test_rerun_keeps_the_data_and_changes_nothing(builder2):
 def test_volume_with_another_filesystem_is_refused(builder2):
     before = builder2.file("/etc/fstab").content_string
     rc, out, _err = run_playbook(PLAYBOOK, "-e", "koji_storage_device=/dev/kojiforge-volume-with-data",
-                              "-e", "volume_test_dir=/srv/kojicluster-volume-refused")
+                                 "-e", "volume_test_dir=/srv/kojicluster-volume-refused")
     assert rc != 0
     assert "is never reformatted" in out
     assert builder2.run("blkid -p -o value -s TYPE /dev/kojiforge-volume-with-data").stdout.strip() == "ext4"
