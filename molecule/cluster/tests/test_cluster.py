@@ -178,6 +178,7 @@ def test_imported_rpm_in_repo_and_downloadable(hub, builder1):
         # (The CLI does not wait without a terminal: poll the task.)
         out = koji(hub, "tag-build", "--nowait", TAG, nvr).stdout
         task_id = int(re.search(r"Created task:? (\d+)", out).group(1))
+
         def finished_task():
             info = hub_call(hub, "getTaskInfo", task_id)
             return info if info["state"] in (2, 3, 4) else None  # CLOSED, CANCELED, FAILED
