@@ -12,6 +12,8 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(cd "$here/.." && pwd)
 export CONTAINERS_CONF="${CONTAINERS_CONF:-$here/containers.conf}"
+# ansible-playbook and ansible-inventory from the project's virtualenv (make venv).
+[ -d "$top/.venv/bin" ] && export PATH="$top/.venv/bin:$PATH"
 
 IMAGE=localhost/kojiforge/debian12-systemd:latest
 NETWORK=kojiforge-local
@@ -81,6 +83,11 @@ up() {
     log "creating container $host"
     podman run -d --name "$host" --hostname "$host" --network "$NETWORK" \
       --systemd=always --privileged "${extra[@]}" "$IMAGE" /sbin/init >/dev/null
+    # The image ships without apt lists (like the scenarios' prepare step, fill them once),
+    # after systemd has booted: apt's signature check fails while /tmp is still being set up.
+    podman exec "$host" bash -c 'for _ in $(seq 60); do
+        case "$(systemctl is-system-running 2>/dev/null)" in running|degraded) break ;; esac
+        sleep 1; done; apt-get update -qq' >/dev/null
   done
   log "running playbooks/site.yml against inventories/local"
   (cd "$top" && ansible-playbook -i "$INVENTORY" -e "koji_source=$source" playbooks/site.yml)
