@@ -8,6 +8,18 @@ The hub is chosen by the environment:
 - KOJI_TEST_SERVER=<hub URL> with KOJI_TEST_CERT=<client PEM> and KOJI_TEST_SERVERCA=<CA>
   (or KOJI_TEST_USER / KOJI_TEST_PASSWORD): a real hub given explicitly.
 
+Where the modules run:
+
+- by default on this machine (the local connection);
+- with KOJI_TEST_HOST=<host> and KOJI_TEST_INVENTORY=<inventory>, on that Ansible host with
+  its own connection, as playbooks/config.yml runs them in production: the profile or the
+  certificate paths above are then those of that host, so the admin key never leaves it.
+  The tests' own anonymous reads (getLastEvent...) then go through KOJI_TEST_READ_VIA, a
+  command prefix that runs a program on the hub host with stdin attached (for the demo
+  cluster: "podman exec -i hub.koji.test"), using the same profile or server and CA there.
+
+``make integration-real`` runs this suite against the demo cluster (docs/modules.md).
+
 The account must hold the admin permission. Every object name carries a per-run prefix;
 tags, targets and external repos are deleted at the end, while channels, hosts and users,
 which Koji cannot delete, stay behind with that prefix (disabled where possible).
@@ -17,45 +29,59 @@ makes it; the re-apply changes nothing and creates no hub event; bad input fails
 clear message and creates no hub event.
 """
 
-import json
 import os
-import subprocess
 import sys
 import uuid
 
 import pytest
-import yaml
 
-TESTS_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, TESTS_DIR)
+INTEGRATION_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, INTEGRATION_DIR)
+sys.path.insert(0, os.path.dirname(INTEGRATION_DIR))
 
 from fakehub import FakeHub  # noqa: E402
-from fakehub.runner import collection_path  # noqa: E402
-
-ANSIBLE_PLAYBOOK = os.environ.get(
-    'ANSIBLE_PLAYBOOK', os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'))
+from playbook_runner import HubReader, PlaybookRunner  # noqa: E402
 
 
 class Target(object):
-    """The hub under test and how the modules connect to it."""
+    """The hub under test, how the modules connect to it and where they run."""
 
     def __init__(self):
         import koji
         self.fake = None
+        self.reader = None
+        host = os.environ.get('KOJI_TEST_HOST')
+        self.runner = PlaybookRunner(host=host, inventory=os.environ.get('KOJI_TEST_INVENTORY'))
+        read_via = os.environ.get('KOJI_TEST_READ_VIA')
+        if host and not read_via:
+            raise RuntimeError('KOJI_TEST_HOST needs KOJI_TEST_READ_VIA (how to run the '
+                               'anonymous reader on the hub host, e.g. "podman exec -i %s")'
+                               % host)
         if os.environ.get('KOJI_TEST_PROFILE'):
-            self.conn = {'koji': os.environ['KOJI_TEST_PROFILE']}
-            config = koji.read_config(os.environ['KOJI_TEST_PROFILE'])
-            self.anon = koji.ClientSession(config['server'],
-                                           koji.grab_session_options(config))
+            profile = os.environ['KOJI_TEST_PROFILE']
+            self.conn = {'koji': profile}
+            if read_via:
+                self.anon = self.reader = HubReader(read_via, profile=profile)
+            else:
+                config = koji.read_config(profile)
+                self.anon = koji.ClientSession(config['server'],
+                                               koji.grab_session_options(config))
         elif os.environ.get('KOJI_TEST_SERVER'):
             self.conn = {'server': os.environ['KOJI_TEST_SERVER']}
             for env, key in (('KOJI_TEST_CERT', 'cert'), ('KOJI_TEST_SERVERCA', 'serverca'),
                              ('KOJI_TEST_USER', 'user'), ('KOJI_TEST_PASSWORD', 'password')):
                 if os.environ.get(env):
                     self.conn[key] = os.environ[env]
-            opts = {'serverca': self.conn['serverca']} if 'serverca' in self.conn else {}
-            self.anon = koji.ClientSession(self.conn['server'], opts)
+            if read_via:
+                self.anon = self.reader = HubReader(read_via, server=self.conn['server'],
+                                                    serverca=self.conn.get('serverca'))
+            else:
+                opts = {'serverca': self.conn['serverca']} if 'serverca' in self.conn else {}
+                self.anon = koji.ClientSession(self.conn['server'], opts)
         else:
+            if host:
+                raise RuntimeError('KOJI_TEST_HOST needs a real hub: KOJI_TEST_PROFILE or '
+                                   'KOJI_TEST_SERVER')
             self.fake = FakeHub(tls=True).start()
             self.conn = {'server': self.fake.url, 'cert': self.fake.certs['admin_pem'],
                          'serverca': self.fake.certs['ca']}
@@ -68,6 +94,8 @@ class Target(object):
     def stop(self):
         if self.fake:
             self.fake.stop()
+        if self.reader:
+            self.reader.close()
 
 
 @pytest.fixture(scope='module')
@@ -95,43 +123,11 @@ def cleanup(hub):
                                                          for n in repos]})
 
 
-def run_module(hub, module, args, check_mode=False, tmp_path_factory=None):
+def run_module(hub, module, args, check_mode=False):
     """Run one module task with ansible-playbook; returns its registered result."""
-    workdir = os.path.join(os.environ.get('TMPDIR', '/tmp'), 'kfit-%s' % uuid.uuid4().hex[:8])
-    os.makedirs(workdir)
-    result_file = os.path.join(workdir, 'result.json')
     params = dict(hub.conn)
     params.update(args)
-    play = [{
-        'name': 'run %s' % module,
-        'hosts': 'localhost',
-        'gather_facts': False,
-        'tasks': [
-            {'name': 'the module under test',
-             'kojiforge.koji.%s' % module: params,
-             'check_mode': check_mode,
-             'register': 'result',
-             'ignore_errors': True},
-            {'name': 'save the result',
-             'ansible.builtin.copy': {'content': '{{ result | to_json }}',
-                                      'dest': result_file}},
-        ],
-    }]
-    playbook = os.path.join(workdir, 'play.yml')
-    with open(playbook, 'w') as handle:
-        yaml.safe_dump(play, handle)
-    env = dict(os.environ)
-    env['ANSIBLE_COLLECTIONS_PATH'] = collection_path()
-    env['ANSIBLE_PYTHON_INTERPRETER'] = sys.executable
-    env['ANSIBLE_LOCALHOST_WARNING'] = 'false'
-    env['ANSIBLE_INVENTORY_UNPARSED_WARNING'] = 'false'
-    proc = subprocess.run([ANSIBLE_PLAYBOOK, '-i', 'localhost,', '-c', 'local', playbook],
-                          env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          universal_newlines=True, timeout=600, check=False)
-    if not os.path.exists(result_file):
-        raise AssertionError('ansible-playbook did not run the task:\n%s' % proc.stdout)
-    with open(result_file) as handle:
-        return json.load(handle)
+    return hub.runner.run_one(module, params, check_mode=check_mode)
 
 
 def check_apply_reapply(hub, module, args, verify):
@@ -255,7 +251,18 @@ def test_tags(target):
     assert_fails_cleanly(target, 'koji_tag', {'name': p + 'dup', 'inheritance': [
         {'parent': p + 'base', 'priority': 5}, {'parent': p + 'candidate', 'priority': 5}]},
         'priority 5 is given more than once')
+    assert_fails_cleanly(target, 'koji_tag', {'name': p + 'base', 'arches': ['x86_64', 'amd-64']},
+                         "unknown arch 'amd-64'")
     assert target.anon.getTag(p + 'orphan') is None
+
+
+def test_missing_variable(target):
+    """A declaration naming an undefined variable fails before the module runs."""
+    p = target.prefix
+    assert_fails_cleanly(target, 'koji_tag', {'tags': [
+        {'name': p + 'never', 'arches': '{{ kfit_undefined_arches }}'}]},
+        'kfit_undefined_arches')
+    assert target.anon.getTag(p + 'never') is None
 
 
 def test_targets(target):
