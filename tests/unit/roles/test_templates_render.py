@@ -76,6 +76,7 @@ def _variables(os_family):
         "koji_hub_gc_policy": ["order > 2 :: untag"],
         "koji_hub_policy": {"tag": ["has_perm admin :: allow", "all :: deny"]},
         "koji_hub_extra_options": {"EmailDomain": "example.com", "CheckClientIP": False},
+        "koji_web_metrics_require": ["ip 192.0.2.0/24", "host prometheus.koji.example.com"],
     })
     return loader, _trusted(variables)
 
@@ -126,3 +127,7 @@ def test_el_hub_conf_carries_the_production_settings():
     assert "SSLVerifyClient optional" in site
     web = _render("RedHat", ROLES / "koji_web" / "templates" / "kojiweb-ssl.conf.j2")
     assert "IncludeOptional /etc/httpd/kojiforge/kojiweb.d/*.conf" in web
+    metrics = _render("RedHat", ROLES / "koji_web" / "templates" / "kojiweb-metrics.conf.j2")
+    assert "WSGIDaemonProcess kojiforge-metrics processes=1 " in metrics
+    assert "SetEnv KOJIFORGE_METRICS_CONFIG /etc/kojiweb/metrics.conf" in metrics
+    assert "        Require ip 192.0.2.0/24\n" in metrics

@@ -1,0 +1,74 @@
+"""Monitoring against the real hub: koji-web serves /metrics from its own mod_wsgi process,
+Prometheus (koji_monitoring, on the hub host) scrapes it, and what its HTTP API shows follows the
+builders: koji_hosts_ready is 1 for each running builder and turns 0 when kojid stops."""
+
+import json
+import re
+
+from conftest import BUILDER1, BUILDER2, HUB, _q, wait_for
+
+PROMETHEUS = "http://127.0.0.1:9090"
+
+
+def prometheus(hub_host, path, **params):
+    """GET on Prometheus' HTTP API on the hub; the decoded 'data' of a successful answer."""
+    query = " ".join("--data-urlencode %s" % _q("%s=%s" % item) for item in params.items())
+    cmd = hub_host.run("curl -fsS -G %s %s" % (query, _q(PROMETHEUS + path)))
+    assert cmd.rc == 0, "Prometheus %s: %s" % (path, cmd.stderr)
+    answer = json.loads(cmd.stdout)
+    assert answer["status"] == "success", answer
+    return answer["data"]
+
+
+def ready_by_host(hub_host):
+    """koji_hosts_ready as Prometheus last scraped it: host => value."""
+    result = prometheus(hub_host, "/api/v1/query", query="koji_hosts_ready")["result"]
+    return {sample["metric"]["host"]: float(sample["value"][1]) for sample in result}
+
+
+def test_metrics_served_by_koji_web(hub):
+    """/metrics on the web's TLS site, verified against the Koji CA, answers from a hub it reaches."""
+    cmd = hub.run("curl -fsS --cacert /etc/pki/koji/koji-ca.crt https://%s/metrics" % HUB)
+    assert cmd.rc == 0, cmd.stderr
+    text = cmd.stdout
+    assert re.search(r"^koji_up 1(\.0)?$", text, re.M), text[:2000]
+    assert "# TYPE koji_hosts_ready gauge" in text
+    for builder in (BUILDER1, BUILDER2):
+        assert re.search(r'^koji_hosts_ready\{host="%s"\} 1(\.0)?$' % re.escape(builder), text, re.M), text[:4000]
+    # One dedicated daemon process of one process, apart from koji-web's.
+    processes = hub.run("ps -eo args").stdout
+    assert processes.count("(wsgi:kojiforge-metrics)") == 1, processes
+    config = hub.file("/etc/kojiweb/metrics.conf")
+    assert config.contains("^server = https://%s/kojihub$" % re.escape(HUB))
+
+
+def test_prometheus_scrapes_the_web_target(hub):
+    def koji_target_up():
+        targets = prometheus(hub, "/api/v1/targets")["activeTargets"]
+        koji_targets = [t for t in targets if t["labels"].get("job") == "koji"]
+        return koji_targets if koji_targets and all(t["health"] == "up" for t in koji_targets) else None
+    targets = wait_for("the koji job's target up in Prometheus", koji_target_up, timeout=120)
+    assert [t["scrapeUrl"] for t in targets] == ["https://%s:443/metrics" % HUB]
+    rules = prometheus(hub, "/api/v1/rules")["groups"]
+    alerts = {rule["name"] for group in rules for rule in group["rules"] if rule["type"] == "alerting"}
+    assert {"KojiBuilderNotReady", "KojiBuilderSilent", "KojiMetricsDown"} <= alerts, alerts
+
+
+def test_hosts_ready_follows_kojid(hub, builder2):
+    wait_for("koji_hosts_ready 1 for both builders in Prometheus",
+             lambda: all(ready_by_host(hub).get(b) == 1.0 for b in (BUILDER1, BUILDER2)), timeout=120)
+    stopped = builder2.run("systemctl stop kojid")
+    assert stopped.rc == 0, stopped.stderr
+    try:
+        # kojid tells the hub it is no longer ready as it shuts down; the next scrape shows it.
+        def builder2_not_ready():
+            values = ready_by_host(hub)
+            return values if values.get(BUILDER2) == 0.0 else None
+
+        values = wait_for("koji_hosts_ready 0 for the stopped builder2", builder2_not_ready, timeout=120)
+        assert values[BUILDER1] == 1.0, values
+    finally:
+        started = builder2.run("systemctl start kojid")
+        assert started.rc == 0, started.stderr
+    wait_for("koji_hosts_ready back to 1 for builder2",
+             lambda: ready_by_host(hub).get(BUILDER2) == 1.0, timeout=180)
