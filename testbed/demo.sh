@@ -18,8 +18,9 @@ export CONTAINERS_CONF="${CONTAINERS_CONF:-$here/containers.conf}"
 IMAGE=localhost/kojiforge/debian12-systemd:latest
 NETWORK=kojiforge-local
 KOJI_VERSION=${KOJI_VERSION:-1.35.3}
-# The web frontend's HTTPS port, published on this machine's loopback only.
+# The web frontend's HTTPS port and Prometheus' port, published on this machine's loopback only.
 WEB_PORT=${DEMO_WEB_PORT:-8443}
+PROMETHEUS_PORT=${DEMO_PROMETHEUS_PORT:-9090}
 INVENTORY=$top/inventories/local
 HUB=hub.koji.test
 
@@ -72,11 +73,12 @@ up() {
       continue
     fi
     local extra=()
-    # The hub host serves the web UI: publish its HTTPS port on loopback. It also keeps
+    # The hub host serves the web UI and runs Prometheus: publish their ports on loopback. It also keeps
     # /mnt/koji on a named volume, shared read-write with kojira there and read-only with the
     # createrepo builders (kernel NFS does not exist in this test bed; docs/testbed.md).
     if [ "$host" = "$HUB" ]; then
-      extra+=(-p "127.0.0.1:$WEB_PORT:443" -v kojiforge-local-mnt-koji:/mnt/koji)
+      extra+=(-p "127.0.0.1:$WEB_PORT:443" -p "127.0.0.1:$PROMETHEUS_PORT:9090"
+              -v kojiforge-local-mnt-koji:/mnt/koji)
     elif hosts_in_group koji_builders_createrepo | grep -qx "$host"; then
       extra+=(-v kojiforge-local-mnt-koji:/mnt/koji:ro)
     fi
@@ -95,6 +97,8 @@ up() {
 
 [demo] The Koji cluster is up.
   web UI:   https://localhost:$WEB_PORT/koji/   (certificate from the demo CA; accept it)
+  metrics:  curl -k https://localhost:$WEB_PORT/metrics
+  Prometheus: http://localhost:$PROMETHEUS_PORT/  (alerts: http://localhost:$PROMETHEUS_PORT/alerts)
   koji CLI: podman exec $HUB koji moshimoshi
             podman exec $HUB koji list-hosts
   remove:   make demo-down
