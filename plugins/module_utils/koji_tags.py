@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_engine import (
-    Plan, Validator, read_values, same_arches, split_arches,
+    BULK_MIN_NAMES, Plan, Validator, lookup_by_name, read_values, same_arches, split_arches,
 )
 
 # phases of a tag plan: tags exist before inheritance links them, links before
@@ -154,18 +154,26 @@ class TagPlanner:
             if tag.get('perm'):
                 need_perms = True
         tag_names = sorted(set(self.declared) | referenced)
-        calls = [('getTag', [name], {}) for name in tag_names]
+        found = lookup_by_name(self.conn, tag_names, 'getTag', 'listTags')
+        self.bulk = any(info is not None and 'extra' not in info for info in found.values())
+        # a listing has no extra: read it where the declaration sets extra
+        with_extra = [name for name in sorted(self.present)
+                      if self.declared[name].get('extra') is not None
+                      and found.get(name) is not None and 'extra' not in found[name]]
+        calls = [('getTag', [name], {}) for name in with_extra]
         calls += [('getExternalRepo', [name], {}) for name in sorted(repo_names)]
         calls += [('getUser', [name], {}) for name in sorted(owners)]
         if need_perms:
             calls.append(('getAllPerms', [], {}))
         values = read_values(self.conn, calls)
-        pos = 0
+        for index, name in enumerate(with_extra):
+            found[name] = values[index] or found[name]
+        values = values[len(with_extra):]
         for name in tag_names:
-            if values[pos]:
-                self.info[name] = values[pos]
-                self.ids[name] = values[pos]['id']
-            pos += 1
+            if found[name]:
+                self.info[name] = found[name]
+                self.ids[name] = found[name]['id']
+        pos = 0
         for name in sorted(repo_names):
             if values[pos]:
                 self.repos[name] = values[pos]
@@ -178,11 +186,17 @@ class TagPlanner:
             self.perms = set(perm['name'] for perm in values[pos])
 
         existing = [name for name in sorted(self.present) if name in self.info]
+        # with many tags read from a listing, their external repos come from one listing too
+        repo_tags = [name for name in existing
+                     if self.declared[name].get('external_repos') is not None]
+        bulk_repos = self.bulk and len(repo_tags) >= BULK_MIN_NAMES
         calls = []
+        if bulk_repos:
+            calls.append(('getTagExternalRepos', [], {}))
         for name in existing:
             tag = self.declared[name]
             calls.append(('getInheritanceData', [name], {}))
-            if tag.get('external_repos') is not None:
+            if tag.get('external_repos') is not None and not bulk_repos:
                 calls.append(('getTagExternalRepos', [name], {}))
             if tag.get('packages') is not None or tag.get('blocked_packages') is not None:
                 calls.append(self._listing_call(name, inherited=False))
@@ -192,10 +206,16 @@ class TagPlanner:
         outside = [name for name in sorted(referenced - set(self.declared)) if name in self.info]
         calls += [('getInheritanceData', [name], {}) for name in outside]
         values = iter(read_values(self.conn, calls))
+        if bulk_repos:
+            links = {}
+            for link in next(values):
+                links.setdefault(link['tag_name'], []).append(link)
+            for name in repo_tags:
+                self.tag_repos[name] = sorted(links.get(name, []), key=lambda r: r['priority'])
         for name in existing:
             tag = self.declared[name]
             self.inheritance[name] = next(values)
-            if tag.get('external_repos') is not None:
+            if tag.get('external_repos') is not None and not bulk_repos:
                 self.tag_repos[name] = next(values)
             if tag.get('packages') is not None or tag.get('blocked_packages') is not None:
                 self.listings[name] = next(values)
@@ -362,7 +382,9 @@ class TagPlanner:
             return {}
         before = {'arches': sorted(split_arches(info['arches']) or []), 'perm': info['perm'],
                   'locked': info['locked'], 'maven_support': info['maven_support'],
-                  'maven_include_all': info['maven_include_all'], 'extra': info['extra']}
+                  'maven_include_all': info['maven_include_all']}
+        if 'extra' in info:  # not in a listTags row, read only where extra is declared
+            before['extra'] = info['extra']
         if name in self.inheritance:
             before['inheritance'] = _current_rules(self.inheritance[name])
         if name in self.tag_repos:

@@ -133,7 +133,7 @@ errors:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_engine import (
-    Plan, Validator, connection_argument_spec, objects_from_params, read_values, run_module,
+    Plan, Validator, connection_argument_spec, lookup_by_name, objects_from_params, run_module,
 )
 
 PHASE_WRITE = 10
@@ -164,11 +164,8 @@ def plan_targets(conn, targets):
 
     names = [t['name'] for t in targets]
     tag_names = sorted(set(t[key] for t in present for key in ('build_tag', 'dest_tag')))
-    calls = [('getBuildTarget', [name], {}) for name in names]
-    calls += [('getTag', [name], {}) for name in tag_names]
-    values = read_values(conn, calls)
-    current = dict(zip(names, values[:len(names)]))
-    tags = dict(zip(tag_names, values[len(names):]))
+    current = lookup_by_name(conn, names, 'getBuildTarget', 'getBuildTargets')
+    tags = lookup_by_name(conn, tag_names, 'getTag', 'listTags')
 
     for target in present:
         for key in ('build_tag', 'dest_tag'):

@@ -65,10 +65,28 @@ def test_noop_reads_in_few_requests(hub):
     hub.hub.reset_counters()
     result = hub.run('koji_tag', tags=tags, batch_size=50)
     assert result['changed'] is False
-    # 62 getTag + 2 getExternalRepo + 1 getUser = 65 -> 2 batches; 62 inheritance + 62
-    # listPackages + 1 + 1 -> 3 batches: reads scale with objects / batch size
-    assert result['requests'] == 5
-    assert hub.hub.requests == 5
+    # 62 tags, and the hub holds not many more: a count and one listTags instead of 62
+    # getTag; 2 getExternalRepo + 1 getUser -> 1 batch; 62 inheritance + 62 listPackages
+    # + 1 + 1 -> 3 batches: reads scale with objects / batch size
+    assert result['requests'] == 6
+    assert hub.hub.requests == 6
+    assert hub.hub.calls['getTag'] == 1  # only for the tag that declares extra
+    assert hub.hub.calls['listTags'] == 2
+
+
+def test_few_tags_on_a_big_hub_are_read_one_by_one(hub):
+    """The listing is used only when the request names a good share of the hub's tags."""
+    tags = base_site(hub)
+    for i in range(60):
+        tags.append({'name': 'side-%02d' % i, 'arches': ['x86_64']})
+    assert not hub.run('koji_tag', tags=tags).get('failed')
+    for i in range(300):
+        hub.hub.state.add_tag('other-%03d' % i)
+    hub.hub.reset_counters()
+    result = hub.run('koji_tag', tags=tags)
+    assert result['changed'] is False, result['changes']
+    assert hub.hub.calls['getTag'] == 62
+    assert hub.hub.calls['listTags'] == 1  # the count only
 
 
 def test_check_mode_reports_and_writes_nothing(hub):
