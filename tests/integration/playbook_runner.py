@@ -58,8 +58,11 @@ class PlaybookRunner(object):
         self.verbose = verbose
         self.last_wall = None
 
-    def run(self, tasks, label='kojiforge module tasks'):
-        """``tasks``: [(module, params, check_mode)]. Returns one recorded entry per task:
+    def run(self, tasks, label='kojiforge module tasks', variables=None):
+        """``tasks``: [(module, params, check_mode)], ``module`` a kojiforge.koji module
+        name or a fully qualified one. ``variables``: extra variables, passed in a JSON file
+        (``-e @file``) so that params can name them as playbooks/config.yml does
+        (``tags: "{{ koji_tags }}"``). Returns one recorded entry per task:
         {'task', 'status', 'start', 'end', 'result'} (see callback_plugins/kojiforge_record.py).
         """
         workdir = os.path.join(os.environ.get('TMPDIR', '/tmp'),
@@ -70,7 +73,7 @@ class PlaybookRunner(object):
         for index, (module, params, check_mode) in enumerate(tasks):
             play_tasks.append({
                 'name': 'task %d: %s' % (index, module),
-                'kojiforge.koji.%s' % module: params,
+                module if '.' in module else 'kojiforge.koji.%s' % module: params,
                 'check_mode': bool(check_mode),
                 'ignore_errors': True,
             })
@@ -91,6 +94,11 @@ class PlaybookRunner(object):
         else:
             env['ANSIBLE_PYTHON_INTERPRETER'] = sys.executable
             command = [ANSIBLE_PLAYBOOK, '-i', 'localhost,', '-c', 'local', playbook]
+        if variables:
+            vars_file = os.path.join(workdir, 'vars.json')
+            with open(vars_file, 'w') as handle:
+                json.dump(variables, handle)
+            command[1:1] = ['-e', '@' + vars_file]
         start = time.time()
         proc = subprocess.run(command, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, universal_newlines=True,
@@ -179,3 +187,25 @@ class HubReader(object):
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+
+
+def events_touching(session, start, prefix):
+    """Hub events after event ``start`` that touched an object whose name holds ``prefix``.
+
+    A shared hub has other writers (kojira, builders, other people's runs), so "no new
+    event" is checked for this run's own objects: when the last event moved, the hub's
+    history since ``start`` (queryHistory) is searched for rows naming the prefix.
+    Returns [(table, row)]; with nothing else writing, simply [] when no event happened."""
+    if session.getLastEvent()['id'] == start:
+        return []
+    try:
+        history = session.queryHistory(afterEvent=start)
+    except Exception as exc:  # a hub without queryHistory (the fake one): cannot tell
+        return [('?', {'error': 'the last event moved after %d and the history cannot be '
+                                'read (%s)' % (start, exc)})]
+    hits = []
+    for table, rows in sorted(history.items()):
+        for row in rows:
+            if any(isinstance(value, str) and prefix in value for value in row.values()):
+                hits.append((table, row))
+    return hits
