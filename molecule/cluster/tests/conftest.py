@@ -14,6 +14,11 @@ HUB = "hub.kojicluster.test"
 BUILDER1 = "builder1.kojicluster.test"
 BUILDER2 = "builder2.kojicluster.test"
 BUILDER3 = "builder3.kojicluster.test"
+# How long to wait for a builder to be ready, or for a task that needs one. kojid declares
+# itself not ready while the load average exceeds 4 x the CPUs it sees (hard-coded in
+# koji/daemon.py), and containers see the whole machine's load: on a small, busy test bed
+# that holds builders back for minutes. A failure says what the load was.
+READY_TIMEOUT = 900
 # What the tests leave for the report: the scale-out timing.
 TIMINGS = ROOT / "build" / "molecule-logs" / "cluster-timings.txt"
 
@@ -84,7 +89,8 @@ def wait_for(what, probe, timeout=180, interval=3):
         if value:
             return value
         time.sleep(interval)
-    pytest.fail("%s: not reached in %d s (last: %r)" % (what, timeout, value))
+    pytest.fail("%s: not reached in %d s (last: %r; this machine's load average: %s)"
+                % (what, timeout, value, " ".join("%.1f" % x for x in os.getloadavg())))
 
 
 def run_playbook(playbook, *extra, inventories=()):

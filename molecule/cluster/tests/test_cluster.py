@@ -3,7 +3,7 @@ what a builder's certificate may not do, and a graceful kojid reload. Runs in fi
 
 import re
 
-from conftest import BUILDER1, BUILDER2, HUB, hub_call, koji, recap, run_playbook, wait_for
+from conftest import BUILDER1, BUILDER2, HUB, READY_TIMEOUT, hub_call, koji, recap, run_playbook, wait_for
 
 TAG = "kojicluster-build"
 PKG = "kojicluster-hello"
@@ -28,7 +28,7 @@ echo hello > %%{buildroot}/usr/share/%(name)s/hello.txt
 
 def regen_repo(hub_host):
     """koji regen-repo --wait: the id of the new repo."""
-    out = koji(hub_host, "regen-repo", "--wait", "--timeout=5", TAG).stdout
+    out = koji(hub_host, "regen-repo", "--wait", "--timeout=15", TAG).stdout
     return int(re.search(r"Got repo (\d+)", out).group(1))
 
 
@@ -49,7 +49,7 @@ def test_builders_registered_enabled_ready(hub):
         hosts = hosts_by_name(hub)
         wanted = [hosts.get(name) for name in (BUILDER1, BUILDER2)]
         return all(h and h["enabled"] and h["ready"] for h in wanted) and hosts
-    hosts = wait_for("builder1 and builder2 enabled and ready", both_ready, timeout=240)
+    hosts = wait_for("builder1 and builder2 enabled and ready", both_ready, timeout=READY_TIMEOUT)
     for name in (BUILDER1, BUILDER2):
         assert set(hosts[name]["arches"].split()) == {"x86_64", "i386"}
         assert hosts[name]["capacity"] >= 2
@@ -114,7 +114,7 @@ def test_builder_certificate_cannot_do_admin_calls(hub, builder2):
     assert "logged in as %s" % BUILDER2 in cmd.stdout
     assert "admin: False" in cmd.stdout
     assert cmd.stdout.count("refused:") == 2 and "ALLOWED" not in cmd.stdout, cmd.stdout
-    wait_for("builder2 ready again", lambda: hosts_by_name(hub)[BUILDER2]["ready"], timeout=120)
+    wait_for("builder2 ready again", lambda: hosts_by_name(hub)[BUILDER2]["ready"], timeout=READY_TIMEOUT)
 
 
 def test_storage_rendered_files(hub, builder1, builder2):
@@ -183,7 +183,7 @@ def test_imported_rpm_in_repo_and_downloadable(hub, builder1):
             info = hub_call(hub, "getTaskInfo", task_id)
             return info if info["state"] in (2, 3, 4) else None  # CLOSED, CANCELED, FAILED
 
-        task = wait_for("tagBuild task %d finished" % task_id, finished_task, timeout=180)
+        task = wait_for("tagBuild task %d finished" % task_id, finished_task, timeout=READY_TIMEOUT)
         assert task["method"] == "tagBuild" and task["state"] == 2, task  # CLOSED
         assert task["host_id"] == hosts_by_name(hub)[BUILDER2]["id"]
     assert any(b["nvr"] == nvr for b in hub_call(hub, "listTagged", TAG))
@@ -230,4 +230,4 @@ def test_kojid_reload_is_graceful(hub, builder2):
     rc, out, _err = run_playbook("kojiforge.koji.builders", "--limit", BUILDER2)
     assert rc == 0, out[-3000:]
     assert recap(out)[BUILDER2]["changed"] >= 1
-    wait_for("builder2 ready again", lambda: hosts_by_name(hub)[BUILDER2]["ready"], timeout=120)
+    wait_for("builder2 ready again", lambda: hosts_by_name(hub)[BUILDER2]["ready"], timeout=READY_TIMEOUT)

@@ -4,7 +4,7 @@ channel, in the hub's exports; a following run over every host must change nothi
 
 import pathlib
 
-from conftest import BUILDER1, BUILDER2, BUILDER3, HUB, hub_call, recap, record_timing, run_playbook, wait_for
+from conftest import BUILDER1, BUILDER2, BUILDER3, HUB, READY_TIMEOUT, hub_call, recap, record_timing, run_playbook, wait_for
 
 HERE = pathlib.Path(__file__).resolve().parent
 SCALE_OUT_INVENTORY = HERE / "scale_out_inventory.yml"
@@ -26,7 +26,7 @@ def test_scale_out_one_builder(hub, builder3):
     def ready():
         host = {h["name"]: h for h in hub_call(hub, "listHosts")}.get(BUILDER3)
         return host if host and host["enabled"] and host["ready"] else None
-    host = wait_for("builder3 enabled and ready", ready, timeout=240)
+    host = wait_for("builder3 enabled and ready", ready, timeout=READY_TIMEOUT)
     channels = sorted(c["name"] for c in hub_call(hub, "listChannels", hostID=host["id"]))
     assert channels == ["createrepo"]
     exports = hub.file("/etc/exports.d/kojiforge-koji.exports").content_string
