@@ -2,24 +2,36 @@
 
 By default it starts the fake hub (tests/fakehub) and fills it like CERN's: 2700 tags, 8200
 packages, 10 builders (6 x86_64, 4 aarch64), 100,000 tasks. With --url or --profile it measures
-a real hub instead, read-only unless --fill is given (then it creates the tags and packages,
-named with --prefix, through an admin login; tasks cannot be created through the API, so the
-hub's own task history is what gets walked).
+a real hub instead, read-only: seed_real_hub.py (next to this file) fills a real hub up to those
+figures beforehand, separately.
 
 It prints: the background refreshes' durations and requests (per-tag/per-package counts, and
 the finished-task walk over every task id, then an incremental one), and over --scrapes scrapes
-the median and worst latency and the hub requests per scrape. Figures only, no assertions:
-the fake hub runs in this process, under one lock, so its figures show the exporter's cost and
-request pattern rather than a real hub's database time.
+the median and worst latency and the hub requests per scrape. Requests are counted on
+koji.ClientSession itself, so every session of the process counts. Figures only, no assertions.
+On the fake hub, which runs in this process under one lock, the figures show the exporter's
+cost and request pattern rather than a real hub's database time.
 
-    /tmp/venv/bin/python tests/benchmarks/exporter/bench_exporter.py
-    /tmp/venv/bin/python tests/benchmarks/exporter/bench_exporter.py --profile koji --scrapes 20
+With --compare-releng PATH it also loads release-engineering/koji-prometheus-exporter from
+PATH (run time only; it is not part of this repository) and, in the same run against the same
+hub, times its ``scrape()``: the hub work that exporter repeats every KOJI_POLL_INTERVAL (3 s)
+whether or not Prometheus scrapes, interleaved with our scrapes so both see the same load; and
+its serving of the in-memory result, which is what a Prometheus scrape of it waits for.
+
+    .venv/bin/python tests/benchmarks/exporter/bench_exporter.py --tasks 2000 --tags 200 --packages 500 --scrapes 5
+    python3 bench_exporter.py --url https://hub.koji.test/kojihub --serverca /etc/pki/koji/koji-ca.crt \
+        --scrapes 50 --compare-releng /tmp/relenj/koji-prometheus-exporter.py
 """
 
 import argparse
+import datetime
+import importlib.util
+import os
 import pathlib
+import re
 import statistics
 import sys
+import threading
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
@@ -28,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 # pylint: disable=wrong-import-position
 import koji  # noqa: E402
+from prometheus_client import CollectorRegistry, generate_latest  # noqa: E402
 
 from kojiforge_metrics.exporter import Exporter  # noqa: E402
 from kojiforge_metrics.settings import Settings  # noqa: E402
@@ -39,18 +52,44 @@ METHODS = (("build", "default", 15), ("buildArch", "default", 55), ("tagBuild", 
 MIX = [(method, channel) for method, channel, share in METHODS for _slot in range(share)]
 
 
-class CountingSession(koji.ClientSession):
-    """A ClientSession that counts its HTTP requests (a multicall batch is one)."""
+class HubRequests:
+    """Counts HTTP requests to the hub (a multicall batch is one) and new client sessions, of
+    every koji.ClientSession in the process: the release-engineering exporter makes its own
+    sessions, so the class is patched, not a session."""
 
-    requests = 0
+    def __init__(self):
+        self.requests = 0
+        self.sessions = 0
+        self._lock = threading.Lock()
+        self._saved = None
 
-    def _sendCall(self, handler, headers, request):  # pylint: disable=invalid-name
-        CountingSession.requests += 1
-        return super()._sendCall(handler, headers, request)
+    def reset(self):
+        with self._lock:
+            self.requests = 0
+            self.sessions = 0
 
+    def __enter__(self):
+        counter = self
+        send_call = koji.ClientSession._sendCall
+        new_session = koji.ClientSession.__init__
 
-def counting_factory(settings):
-    return CountingSession(settings.server, opts=settings.koji_opts())
+        def counted_send_call(session, handler, headers, request):
+            with counter._lock:  # pylint: disable=protected-access
+                counter.requests += 1
+            return send_call(session, handler, headers, request)
+
+        def counted_init(session, *args, **kwargs):
+            with counter._lock:  # pylint: disable=protected-access
+                counter.sessions += 1
+            new_session(session, *args, **kwargs)
+
+        self._saved = (send_call, new_session)
+        koji.ClientSession._sendCall = counted_send_call
+        koji.ClientSession.__init__ = counted_init
+        return self
+
+    def __exit__(self, *exc):
+        koji.ClientSession._sendCall, koji.ClientSession.__init__ = self._saved
 
 
 def fill_fake(state, args):
@@ -95,71 +134,156 @@ def fill_fake(state, args):
         add_repo_request(state, tags[i], create_ts=now - 60 * i)
 
 
-def fill_real(session, args):
-    """Tags and packages on a real hub (admin), in multicall batches; returns what was created."""
-    existing = set(t["name"] for t in session.listTags())
-    tags = ["%s-tag-%04d" % (args.prefix, i) for i in range(args.tags)]
-    with session.multicall(strict=True, batch=500) as multi:
-        for name in tags:
-            if name not in existing:
-                multi.createTag(name, arches="x86_64 aarch64")
-    owner = session.getLoggedInUser()["name"]
-    with session.multicall(strict=False, batch=500) as multi:
-        for i in range(args.packages):
-            package = "%s-pkg-%05d" % (args.prefix, i)
-            for k in range(3):
-                multi.packageListAdd(tags[(i * 7 + k * 911) % len(tags)], package, owner=owner)
-
-
 def timed(func):
     began = time.monotonic()
     result = func()
     return result, time.monotonic() - began
 
 
+def load():
+    return "load %.2f %.2f %.2f" % os.getloadavg()
+
+
+def exposition_size(body):
+    """(metric families, series) of a text exposition."""
+    lines = body.decode().splitlines()
+    families = sum(1 for line in lines if line.startswith("# TYPE "))
+    series = sum(1 for line in lines if line and not line.startswith("#"))
+    return families, series
+
+
+def hub_size(session):
+    """The hub's size as its API shows it (anonymous calls, not counted in any figure)."""
+    midnight = datetime.datetime.now(datetime.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    count = {"countOnly": True}
+    with session.multicall(strict=True) as multi:
+        tags = multi.listTags()
+        packages = multi.listPackages(queryOpts=count)
+        hosts = multi.listHosts()
+        channels = multi.listChannels()
+        tasks = multi.listTasks(opts={}, queryOpts=count)
+        today = multi.listTasks(opts={"createdAfter": midnight.timestamp()}, queryOpts=count)
+        waiting = multi.listTasks(opts={"state": [koji.TASK_STATES["FREE"], koji.TASK_STATES["ASSIGNED"]]}, queryOpts=count)
+        running = multi.listTasks(opts={"state": [koji.TASK_STATES["OPEN"]]}, queryOpts=count)
+    return ("%d tags, %d packages, %d hosts, %d channels, %d tasks (%d created today, %d waiting, %d open)" % (
+        len(tags.result), packages.result, len(hosts.result), len(channels.result), tasks.result,
+        today.result, waiting.result, running.result))
+
+
+class Series:
+    """Latencies and hub requests of repeated runs of one thing."""
+
+    def __init__(self, name):
+        self.name = name
+        self.latencies = []
+        self.requests = []
+        self.sessions = []
+
+    def run(self, func):
+        HUB.reset()
+        result, seconds = timed(func)
+        self.latencies.append(seconds)
+        self.requests.append(HUB.requests)
+        self.sessions.append(HUB.sessions)
+        return result
+
+    def report(self):
+        ordered = sorted(self.latencies)
+        print("%s, %d runs:" % (self.name, len(ordered)))
+        print("  latency median %.1f ms, 90th %.1f ms, worst %.1f ms" % (
+            statistics.median(ordered) * 1000, ordered[max(int(len(ordered) * 0.9) - 1, 0)] * 1000,
+            ordered[-1] * 1000))
+        print("  hub requests per run: min %d, max %d; new client sessions (TLS connections) per run: "
+              "min %d, max %d" % (min(self.requests), max(self.requests), min(self.sessions), max(self.sessions)))
+
+
+def refresh(name, func):
+    HUB.reset()
+    ok, seconds = timed(func)
+    print("%s:\n  %.2f s, %d hub requests, ok=%s" % (name, seconds, HUB.requests, ok))
+
+
+def load_releng(path, server, serverca):
+    """release-engineering/koji-prometheus-exporter, loaded from ``path`` (never stored here).
+
+    It reads KOJI_URL at import and calls listChannels; its ClientSessions take no CA option,
+    so the hub's CA reaches requests through REQUESTS_CA_BUNDLE.
+    """
+    os.environ["KOJI_URL"] = server
+    if serverca:
+        os.environ["REQUESTS_CA_BUNDLE"] = serverca
+    spec = importlib.util.spec_from_file_location("releng_koji_prometheus_exporter", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(module.Expositor())
+    return module, registry
+
+
 def measure(settings, args, add_tasks=None):
-    CountingSession.requests = 0
-    exporter = Exporter(settings, session_factory=counting_factory)
-    print("background refresh, per-tag/per-package counts:")
-    ok, seconds = timed(exporter.refresh_counts)
-    print("  %.2f s, %d hub requests, ok=%s" % (seconds, CountingSession.requests, ok))
-    CountingSession.requests = 0
-    print("background refresh, finished tasks, first walk over every task id:")
-    ok, seconds = timed(exporter.refresh_tasks)
-    print("  %.2f s, %d hub requests, ok=%s" % (seconds, CountingSession.requests, ok))
+    """Background refreshes once each, then --scrapes scrapes (interleaved with the
+    release-engineering exporter's polls when it is compared)."""
+    exporter = Exporter(settings)
+    refresh("background refresh, per-tag/per-package counts", exporter.refresh_counts)
+    counts = exporter._counts  # pylint: disable=protected-access
+    print("  %d tags, %d packages: %d count calls over %d parallel sessions; %d package listings, "
+          "%d tagged builds, %d completed builds" % (
+              len(counts.packages_per_tag), len(counts.builds_per_package),
+              2 * len(counts.packages_per_tag) + len(counts.builds_per_package), settings.count_refresh_workers,
+              sum(counts.packages_per_tag.values()), sum(counts.builds_per_tag.values()),
+              sum(counts.builds_per_package.values())))
+    refresh("background refresh, finished tasks, first walk over every task id", exporter.refresh_tasks)
     if add_tasks:
         add_tasks()
-    CountingSession.requests = 0
-    ok, seconds = timed(exporter.refresh_tasks)
-    print("background refresh, finished tasks, incremental%s:" % (" (100 new tasks)" if add_tasks else ""))
-    print("  %.3f s, %d hub requests, ok=%s" % (seconds, CountingSession.requests, ok))
-
+    refresh("background refresh, finished tasks, incremental%s" % (" (100 new tasks)" if add_tasks else ""),
+            exporter.refresh_tasks)
     exporter.render()   # the first scrape learns the channels
-    latencies, requests = [], []
-    size = 0
+
+    releng = None
+    if args.compare_releng:
+        HUB.reset()
+        (releng, releng_registry), seconds = timed(
+            lambda: load_releng(args.compare_releng, settings.server, settings.serverca))
+        print("release-engineering exporter loaded from %s: %.2f s, %d hub requests (listChannels at import)" % (
+            args.compare_releng, seconds, HUB.requests))
+        cold = Series("release-engineering scrape(), first poll (its hosts-by-channel cache empty)")
+        cold.run(releng.scrape)
+        cold.report()
+
+    print("scrape series (%s)" % load())
+    ours = Series("kojiforge_metrics, scrape (Exporter.render: one hub read + cached text)")
+    polls = Series("release-engineering, poll (scrape(): its hub work, every KOJI_POLL_INTERVAL=3 s)")
+    serves = Series("release-engineering, serve (generate_latest of its in-memory families)")
+    body = releng_body = b""
+    hub_reads = []
     for _scrape in range(args.scrapes):
-        CountingSession.requests = 0
-        body, seconds = timed(exporter.render)
-        latencies.append(seconds)
-        requests.append(CountingSession.requests)
-        size = len(body)
-    latencies.sort()
-    print("scrapes: %d, exposition %d bytes, %d lines" % (args.scrapes, size, body.count(b"\n")))
-    print("  latency median %.1f ms, 90th %.1f ms, worst %.1f ms" % (
-        statistics.median(latencies) * 1000, latencies[int(len(latencies) * 0.9) - 1] * 1000,
-        latencies[-1] * 1000))
-    print("  hub requests per scrape: min %d, max %d" % (min(requests), max(requests)))
+        body = ours.run(exporter.render)
+        hub_reads.append(float(re.search(rb"^koji_scrape_duration_seconds (\S+)$", body, re.M).group(1)))
+        if releng:
+            polls.run(releng.scrape)
+            releng_body = serves.run(lambda: generate_latest(releng_registry))
+    print("  (%s at the end)" % load())
+    ours.report()
+    print("  of which reading the hub (koji_scrape_duration_seconds): median %.1f ms, worst %.1f ms" % (
+        statistics.median(hub_reads) * 1000, max(hub_reads) * 1000))
+    print("  exposition %d bytes, %d families, %d series" % ((len(body),) + exposition_size(body)))
     samples = body.decode().splitlines()
     print("  koji_up: %s" % [line for line in samples if line.startswith("koji_up ")])
+    if releng:
+        polls.report()
+        serves.report()
+        print("  exposition %d bytes, %d families, %d series" % ((len(releng_body),) + exposition_size(releng_body)))
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
-    parser.add_argument("--url", help="a hub URL to measure instead of the fake hub")
+    parser.add_argument("--url", help="a hub URL to measure instead of the fake hub (read-only)")
+    parser.add_argument("--serverca", help="the CA of the hub's certificate (with --url)")
     parser.add_argument("--profile", help="a koji client profile (server, serverca, cert)")
-    parser.add_argument("--fill", action="store_true",
-                        help="create the tags and packages on the real hub first (admin login)")
-    parser.add_argument("--prefix", default="bench", help="name prefix of the created objects")
+    parser.add_argument("--compare-releng", metavar="PATH",
+                        help="koji-prometheus-exporter.py of release-engineering/koji-prometheus-exporter: "
+                             "measure its polls against the same hub in the same run")
+    parser.add_argument("--prefix", default="bench", help="name prefix of the fake hub's objects")
     parser.add_argument("--tags", type=int, default=2700)
     parser.add_argument("--packages", type=int, default=8200)
     parser.add_argument("--hosts", type=int, default=10)
@@ -167,43 +291,48 @@ def main(argv=None):
     parser.add_argument("--open-tasks", type=int, default=30)
     parser.add_argument("--waiting-tasks", type=int, default=300)
     parser.add_argument("--scrapes", type=int, default=50)
+    parser.add_argument("--count-workers", type=int, default=Settings("x").count_refresh_workers,
+                        help="count_refresh_workers of the exporter")
     args = parser.parse_args(argv)
+    if args.compare_releng and not (args.url or args.profile):
+        parser.error("--compare-releng needs a real hub (--url or --profile)")
 
-    if args.url or args.profile:
-        opts = {}
-        server = args.url
-        if args.profile:
-            config = koji.read_config(args.profile)
-            server = server or config["server"]
-            opts = dict((k, config[k]) for k in ("serverca", "cert") if config.get(k))
-        settings = Settings(server, serverca=opts.get("serverca"), cert=opts.get("cert"), timeout=60)
-        if args.fill:
-            session = koji.ClientSession(server, opts=opts)
-            session.ssl_login()
-            seconds = timed(lambda: fill_real(session, args))[1]
-            print("filled %s with %d tags, %d packages in %.1f s" % (server, args.tags, args.packages, seconds))
-        print("hub: %s" % server)
-        measure(settings, args)
-        return 0
+    with HUB:
+        if args.url or args.profile:
+            server, serverca, cert = args.url, args.serverca, None
+            if args.profile:
+                config = koji.read_config(args.profile)
+                server = server or config["server"]
+                serverca = serverca or config.get("serverca")
+                cert = config.get("cert")
+            settings = Settings(server, serverca=serverca, cert=cert, timeout=120,
+                                count_refresh_workers=args.count_workers)
+            print("hub %s, %s, %s" % (server, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), load()))
+            print("  " + hub_size(koji.ClientSession(server, opts=settings.koji_opts())))
+            measure(settings, args)
+            return 0
 
-    from tests.fakehub import FakeHub  # pylint: disable=import-outside-toplevel
-    from tests.fakehub.api_tasks import TaskAPI, add_task  # pylint: disable=import-outside-toplevel
-    with FakeHub(extra_handlers=[TaskAPI()]) as hub:
-        seconds = timed(lambda: fill_fake(hub.state, args))[1]
-        print("fake hub %s: %d tags, %d packages, %d hosts, %d tasks (%d open, %d waiting), "
-              "seeded in %.1f s" % (hub.url, len(hub.state.tags), len(hub.state.packages),
-                                    len(hub.state.hosts), args.tasks, args.open_tasks,
-                                    args.waiting_tasks, seconds))
+        from tests.fakehub import FakeHub  # pylint: disable=import-outside-toplevel
+        from tests.fakehub.api_tasks import TaskAPI, add_task  # pylint: disable=import-outside-toplevel
+        with FakeHub(extra_handlers=[TaskAPI()]) as hub:
+            seconds = timed(lambda: fill_fake(hub.state, args))[1]
+            print("fake hub %s: %d tags, %d packages, %d hosts, %d tasks (%d open, %d waiting), "
+                  "seeded in %.1f s" % (hub.url, len(hub.state.tags), len(hub.state.packages),
+                                        len(hub.state.hosts), args.tasks, args.open_tasks,
+                                        args.waiting_tasks, seconds))
 
-        def more_tasks():
-            now = time.time()
-            for _task in range(100):
-                add_task(hub.state, "buildArch", "default", "CLOSED", request=[],
-                         create_ts=now - 100, start_ts=now - 90, completion_ts=now)
+            def more_tasks():
+                now = time.time()
+                for _task in range(100):
+                    add_task(hub.state, "buildArch", "default", "CLOSED", request=[],
+                             create_ts=now - 100, start_ts=now - 90, completion_ts=now)
 
-        measure(Settings(hub.url, timeout=60), args, add_tasks=more_tasks)
+            measure(Settings(hub.url, timeout=60, count_refresh_workers=args.count_workers), args,
+                    add_tasks=more_tasks)
     return 0
 
+
+HUB = HubRequests()
 
 if __name__ == "__main__":
     sys.exit(main())
