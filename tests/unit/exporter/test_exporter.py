@@ -296,6 +296,65 @@ def test_per_tag_refresh_is_batched(hub, exporter):
     assert hub.requests == 1 + math.ceil((2 * tags + packages) / 4)
 
 
+def _count_series(exporter):
+    samples = parse(exporter.render())
+    return dict((name, series(samples, name))
+                for name in ("koji_packages_per_tag", "koji_builds_per_tag", "koji_builds_per_package"))
+
+
+def test_parallel_count_refresh_reads_the_same_counts_in_as_many_requests(hub, clock):
+    for i in range(10):
+        hub.state.add_tag("extra-%d" % i)
+        hub.state.add_package("extra-%d" % i, "pkg%d" % i, "admin")
+    figures = {}
+    for workers in (1, 3):
+        exporter = Exporter(Settings(hub.url, timeout=5, multicall_batch=4, count_refresh_workers=workers),
+                            clock=clock)
+        hub.reset_counters()
+        assert exporter.refresh_counts()
+        tags, packages = len(hub.state.tags), len(hub.state.packages)
+        # the workers share the batches: no call twice, no request more
+        assert hub.requests == 1 + math.ceil((2 * tags + packages) / 4)
+        assert hub.calls["listBuilds"] == packages
+        figures[workers] = _count_series(exporter)
+    assert figures[3] == figures[1]
+    assert figures[1]["koji_packages_per_tag"][frozenset({("tag", "extra-3")})] == 1
+
+
+class _BrokenLink(koji.ClientSession):
+    """A session whose requests counting builds fail as a whole once ``broken`` is set (a
+    connection dropped in the middle of the refresh)."""
+
+    broken = False
+
+    def _sendCall(self, handler, headers, request):  # pylint: disable=invalid-name
+        if _BrokenLink.broken and "listBuilds" in str(request):
+            raise ConnectionResetError("connection reset by peer")
+        return super()._sendCall(handler, headers, request)
+
+
+def test_parallel_count_refresh_fails_whole_when_a_worker_request_fails(hub, clock):
+    def new_session(settings):
+        return _BrokenLink(settings.server, opts=settings.koji_opts())
+
+    settings = Settings(hub.url, timeout=5, multicall_batch=2, count_refresh_workers=3)
+    exporter = Exporter(settings, session_factory=new_session, clock=clock)
+    assert exporter.refresh_counts()
+    before = _count_series(exporter)
+    hub.state.add_tag("extra")
+    hub.state.add_package("extra", "pkg", "admin")
+    _BrokenLink.broken = True
+    try:
+        assert not exporter.refresh_counts()
+    finally:
+        _BrokenLink.broken = False
+    # the previous counts are served whole, and the next refresh starts with new sessions
+    assert _count_series(exporter) == before
+    assert value(parse(exporter.render()), "koji_cache_refresh_errors_total", cache="counts") == 1
+    assert exporter.refresh_counts()
+    assert frozenset({("tag", "extra")}) in _count_series(exporter)["koji_packages_per_tag"]
+
+
 def _wsgi(app, method="GET"):
     status = []
     environ = {"REQUEST_METHOD": method, "PATH_INFO": "", "wsgi.input": io.BytesIO(b"")}

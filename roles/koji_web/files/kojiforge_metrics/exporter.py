@@ -69,7 +69,7 @@ class Exporter:
     """Serves the metrics of one hub. One instance per process: its counters live in memory.
 
     Scrapes run on the WSGI threads, each with its own koji session; the two background threads
-    (counts, tasks) have theirs. Everything shared sits behind ``self._lock``, which is never
+    (counts, tasks) have theirs, and the counts refresh one per parallel worker. Everything shared sits behind ``self._lock``, which is never
     held during a hub call.
     """
 
@@ -128,11 +128,13 @@ class Exporter:
         """Re-read every per-tag and per-package count; True on success."""
         began = time.monotonic()
         try:
-            counts = read_counts(self._background_session(COUNTS), self._counts,
-                                 self.settings.multicall_batch)
+            sessions = [self._background_session((COUNTS, worker))
+                        for worker in range(self.settings.count_refresh_workers)]
+            counts = read_counts(sessions, self._counts, self.settings.multicall_batch)
         except Exception as exc:  # pylint: disable=broad-except
             LOG.warning('refreshing per-tag/per-package counts failed: %s', exc)
-            self._background_sessions.pop(COUNTS, None)
+            for worker in range(self.settings.count_refresh_workers):
+                self._background_sessions.pop((COUNTS, worker), None)
             self._refreshed(COUNTS, began, exc)
             return False
         with self._lock:

@@ -26,8 +26,8 @@ class Settings:
 
     def __init__(self, server, *, serverca=None, cert=None, timeout=8.0,
                  task_refresh_interval=30.0, count_refresh_interval=600.0,
-                 multicall_batch=500, task_scan_chunk=1000, default_max_jobs=10,
-                 task_history='all', gap_retries=5):
+                 multicall_batch=500, count_refresh_workers=2, task_scan_chunk=1000,
+                 default_max_jobs=10, task_history='all', gap_retries=5):
         # pylint: disable=too-many-arguments
         if not server:
             raise ConfigError('server (the hub URL) is required')
@@ -38,6 +38,7 @@ class Settings:
                             ('task_refresh_interval', task_refresh_interval),
                             ('count_refresh_interval', count_refresh_interval),
                             ('multicall_batch', multicall_batch),
+                            ('count_refresh_workers', count_refresh_workers),
                             ('task_scan_chunk', task_scan_chunk),
                             ('default_max_jobs', default_max_jobs)):
             if value <= 0:
@@ -49,6 +50,7 @@ class Settings:
         self.task_refresh_interval = float(task_refresh_interval)
         self.count_refresh_interval = float(count_refresh_interval)
         self.multicall_batch = int(multicall_batch)
+        self.count_refresh_workers = int(count_refresh_workers)
         self.task_scan_chunk = int(task_scan_chunk)
         self.default_max_jobs = int(default_max_jobs)
         self.task_history = task_history
@@ -69,7 +71,7 @@ class Settings:
 
 
 _FLOATS = ('timeout', 'task_refresh_interval', 'count_refresh_interval')
-_INTS = ('multicall_batch', 'task_scan_chunk', 'default_max_jobs', 'gap_retries')
+_INTS = ('multicall_batch', 'count_refresh_workers', 'task_scan_chunk', 'default_max_jobs', 'gap_retries')
 _STRINGS = ('server', 'serverca', 'cert', 'task_history')
 
 

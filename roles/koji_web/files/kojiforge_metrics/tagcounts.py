@@ -2,7 +2,12 @@
 
 At CERN's scale (2700 tags, 8200 packages) that is about 13,600 calls, which is why they are
 refreshed by a background thread on an interval and served from cache, never per scrape.
+The batches go to the hub over several sessions at once (``count_refresh_workers``): the hub
+runs each multicall in one of its processes, one call after the other, so a single session
+leaves the hub's other processes and the database's other cores idle while the refresh waits.
 """
+
+import threading
 
 import koji
 
@@ -32,24 +37,55 @@ def _value(call, previous, key):
         return previous.get(key)
 
 
-def _queue_counts(multi, tags, packages):
-    """Queue one count call per tag (two) and per package; returns the calls by name."""
-    per_tag = []
+def _count_jobs(tags, packages):
+    """One count per tag (two) and per package: (kind, name, method, args, kwargs) tuples."""
+    jobs = []
     for tag in tags:
-        per_tag.append((
-            tag['name'],
-            multi.listPackages(tagID=tag['id'], inherited=False, with_blocked=False,
-                               with_owners=False, queryOpts={'countOnly': True}),
-            multi.count('listTagged', tag['id']),
-        ))
-    per_package = []
+        jobs.append(('packages_per_tag', tag['name'], 'listPackages', (),
+                     {'tagID': tag['id'], 'inherited': False, 'with_blocked': False,
+                      'with_owners': False, 'queryOpts': {'countOnly': True}}))
+        jobs.append(('builds_per_tag', tag['name'], 'count', ('listTagged', tag['id']), {}))
     for package in packages:
-        per_package.append((
-            package['package_name'],
-            multi.listBuilds(packageID=package['package_id'], state=COMPLETE,
-                             queryOpts={'countOnly': True}),
-        ))
-    return per_tag, per_package
+        jobs.append(('builds_per_package', package['package_name'], 'listBuilds', (),
+                     {'packageID': package['package_id'], 'state': COMPLETE,
+                      'queryOpts': {'countOnly': True}}))
+    return jobs
+
+
+def _run_batches(sessions, jobs, batch):
+    """Queue every job in multicalls of ``batch`` calls, the batches spread over ``sessions``
+    (one thread each, taking the next batch when done); returns the calls in job order."""
+    batches = [jobs[i:i + batch] for i in range(0, len(jobs), batch)]
+    calls = [None] * len(batches)
+    errors = []
+    lock = threading.Lock()
+    pending = list(range(len(batches) - 1, -1, -1))
+
+    def work(session):
+        while True:
+            with lock:
+                if not pending or errors:
+                    return
+                index = pending.pop()
+            try:
+                with session.multicall(strict=False) as multi:
+                    calls[index] = [getattr(multi, method)(*args, **kwargs)
+                                    for _kind, _name, method, args, kwargs in batches[index]]
+            except Exception as exc:  # pylint: disable=broad-except
+                # a request that failed as a whole (hub gone, timeout): the refresh fails
+                with lock:
+                    errors.append(exc)
+                return
+
+    threads = [threading.Thread(target=work, args=(session,), name='kojiforge-metrics-counts-%d' % i)
+               for i, session in enumerate(sessions[:max(1, len(batches))])]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return [call for batch_calls in calls for call in batch_calls]
 
 
 def _keep(into, name, value):
@@ -57,9 +93,13 @@ def _keep(into, name, value):
         into[name] = value
 
 
-def read_counts(session, previous, batch):
-    """Read every count from the hub; ``previous`` fills in for calls that fail alone."""
-    with session.multicall(strict=True) as multi:
+def read_counts(sessions, previous, batch):
+    """Read every count from the hub; ``previous`` fills in for calls that fail alone.
+
+    ``sessions``: one koji session per parallel worker (at least one); the first also reads
+    the lists of tags, packages and targets.
+    """
+    with sessions[0].multicall(strict=True) as multi:
         tags_call = multi.listTags()
         packages_call = multi.listPackages()
         targets_call = multi.getBuildTargets()
@@ -67,13 +107,8 @@ def read_counts(session, previous, batch):
     tags = tags_call.result
     counts.tag_names = dict((t['id'], t['name']) for t in tags)
     counts.target_tags = dict((t['name'], t['dest_tag_name']) for t in targets_call.result)
-    with session.multicall(strict=False, batch=batch) as multi:
-        per_tag, per_package = _queue_counts(multi, tags, packages_call.result)
-    for name, listed_call, tagged_call in per_tag:
-        _keep(counts.packages_per_tag, name,
-              _value(listed_call, previous.packages_per_tag, name))
-        _keep(counts.builds_per_tag, name, _value(tagged_call, previous.builds_per_tag, name))
-    for name, builds_call in per_package:
-        _keep(counts.builds_per_package, name,
-              _value(builds_call, previous.builds_per_package, name))
+    jobs = _count_jobs(tags, packages_call.result)
+    calls = _run_batches(sessions, jobs, batch)
+    for (kind, name, _method, _args, _kwargs), call in zip(jobs, calls):
+        _keep(getattr(counts, kind), name, _value(call, getattr(previous, kind), name))
     return counts
