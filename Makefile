@@ -108,3 +108,17 @@ changelog: venv ## release notes from changelogs/fragments
 .PHONY: clean
 clean: ## remove build output (not the virtualenv or the images)
 	rm -rf $(BUILD)
+
+# The module integration suite against the demo cluster's real hub (`make demo` first). As in
+# production, the modules run on the hub host (podman connection) with the admin certificate
+# that lives there; the tests' own anonymous reads go through `podman exec -i` on that host.
+# BENCH=1 then runs the site-scale benchmark the same way, on objects named bench-* that stay.
+.PHONY: integration-real
+integration-real: venv collection-link ## module integration tests on the demo cluster's real hub (BENCH=1: and the benchmark)
+	KOJI_TEST_HOST=hub.koji.test KOJI_TEST_INVENTORY=inventories/local KOJI_TEST_PROFILE=koji \
+	  KOJI_TEST_READ_VIA="podman exec -i hub.koji.test" \
+	  pytest -p no:cacheprovider -v tests/integration/modules
+	if [ -n "$${BENCH:-}" ]; then \
+	  python tests/benchmarks/modules/bench_modules.py --host hub.koji.test \
+	    --inventory inventories/local --koji koji --read-via "podman exec -i hub.koji.test" \
+	    --access-log-via "podman exec hub.koji.test" --prefix bench-; fi

@@ -117,7 +117,10 @@ class AccessLog(object):
         return int(self._run('wc', '-l', self.path).split()[0])
 
     def since(self, mark):
-        """(POSTs to /kojihub since mark, {client address: POSTs})"""
+        """(POSTs to /kojihub since mark, {client address: POSTs}); (None, {}) when the log
+        was rotated or recreated meanwhile (fewer lines than at the mark)."""
+        if self.mark() < mark:
+            return None, {}
         text = self._run('tail', '-n', '+%d' % (mark + 1), self.path)
         clients = {}
         for line in text.splitlines():
@@ -252,9 +255,13 @@ class Bench(object):
         tasks_time = sum(entry['end'] - entry['start'] for entry in entries)
         print('  %-20s %8s %9.2f %9d' % ('tasks', '', tasks_time, total_requests))
         if self.runner:
-            print('  %-20s %8s %9.2f   (the 4 tasks less 4 empty tasks: %.2f)'
-                  % ('playbook (wall)', '', wall, tasks_time - len(entries) * floor_time))
-        if logged is not None:
+            print('  %-20s %8s %9.2f   (whole run, less the empty task: %.2f; the tasks '
+                  'less as many empty tasks: %.2f)'
+                  % ('playbook (wall)', '', wall, wall - floor_time,
+                     tasks_time - len(entries) * floor_time))
+        if logged is not None and logged[0] is None:
+            print('  (the Apache access log was rotated or recreated during the run: no count)')
+        elif logged is not None:
             count, clients = logged
             print('  Apache logged %d POSTs to /kojihub during the run (by client: %s)'
                   % (count, ', '.join('%s %d' % item for item in sorted(clients.items()))))
