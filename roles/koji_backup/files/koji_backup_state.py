@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """Read what kojiforge.koji's backups compare: a Koji hub's version and object counts, and the
 files under Koji's top directory. Prints one JSON object.
 
