@@ -239,7 +239,7 @@ def measure(settings, args, add_tasks=None):
             exporter.refresh_tasks)
     exporter.render()   # the first scrape learns the channels
 
-    releng = None
+    releng = releng_registry = None
     if args.compare_releng:
         HUB.reset()
         (releng, releng_registry), seconds = timed(
@@ -250,7 +250,15 @@ def measure(settings, args, add_tasks=None):
         cold.run(releng.scrape)
         cold.report()
 
-    print("scrape series (%s)" % load())
+    for series_round in range(args.rounds):
+        scrape_series(exporter, args, releng and (releng, releng_registry),
+                      " %d of %d" % (series_round + 1, args.rounds) if args.rounds > 1 else "")
+
+
+def scrape_series(exporter, args, releng, label):
+    """--scrapes scrapes of ours, each followed by a poll and a serve of the release-engineering
+    exporter when it is compared (``releng``: its module and registry), so both see the same load."""
+    print("scrape series%s (%s)" % (label, load()))
     ours = Series("kojiforge_metrics, scrape (Exporter.render: one hub read + cached text)")
     polls = Series("release-engineering, poll (scrape(): its hub work, every KOJI_POLL_INTERVAL=3 s)")
     serves = Series("release-engineering, serve (generate_latest of its in-memory families)")
@@ -260,8 +268,8 @@ def measure(settings, args, add_tasks=None):
         body = ours.run(exporter.render)
         hub_reads.append(float(re.search(rb"^koji_scrape_duration_seconds (\S+)$", body, re.M).group(1)))
         if releng:
-            polls.run(releng.scrape)
-            releng_body = serves.run(lambda: generate_latest(releng_registry))
+            polls.run(releng[0].scrape)
+            releng_body = serves.run(lambda: generate_latest(releng[1]))
     print("  (%s at the end)" % load())
     ours.report()
     print("  of which reading the hub (koji_scrape_duration_seconds): median %.1f ms, worst %.1f ms" % (
@@ -291,6 +299,8 @@ def main(argv=None):
     parser.add_argument("--open-tasks", type=int, default=30)
     parser.add_argument("--waiting-tasks", type=int, default=300)
     parser.add_argument("--scrapes", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="scrape series to run one after the other (the machine's load changes)")
     parser.add_argument("--count-workers", type=int, default=Settings("x").count_refresh_workers,
                         help="count_refresh_workers of the exporter")
     args = parser.parse_args(argv)
