@@ -1,0 +1,196 @@
+"""Checks of the `lifecycle` scenario: an upgraded deployment, backed up, destroyed, deployed
+fresh and restored, compared listing by listing (see molecule.yml for the steps).
+
+The listings are written by the scenario's playbooks from the running hub (koji_listing.py);
+nothing here is taken from the roles' own variables except the test secrets and names.
+"""
+
+import json
+import os
+import pathlib
+import subprocess
+
+import pytest
+import testinfra
+
+INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
+EPHEMERAL = pathlib.Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"])
+SCENARIO_DIR = pathlib.Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"])
+PROJECT = SCENARIO_DIR.parents[1]
+STATE = EPHEMERAL / "lifecycle"
+BACKUP = STATE / "backups" / "lifecycle"
+HUB_NAME = "hub.kojilife.test"
+OLD_VERSION = "1.34.3"
+
+
+def _listing(name):
+    path = STATE / ("%s.json" % name)
+    assert path.is_file(), "%s was not written by the scenario" % path
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _objects(listing):
+    """Everything but what is expected to differ between releases and environments."""
+    return {key: value for key, value in listing.items() if key not in ("koji_version", "last_event")}
+
+
+@pytest.fixture(scope="module")
+def hub():
+    return testinfra.get_host("ansible://%s" % HUB_NAME, ansible_inventory=INVENTORY)
+
+
+@pytest.fixture(scope="module")
+def before():
+    return _listing("before-upgrade")
+
+
+@pytest.fixture(scope="module")
+def upgraded():
+    return _listing("after-upgrade")
+
+
+@pytest.fixture(scope="module")
+def restored():
+    return _listing("after-restore")
+
+
+@pytest.fixture(scope="module")
+def manifest():
+    return json.loads((BACKUP / "manifest.json").read_text(encoding="utf-8"))
+
+
+def _upgraded_from_old(before):
+    if before["koji_version"] == _listing("after-upgrade")["koji_version"]:
+        pytest.skip("no older Koji source (KOJI_SOURCE_OLD or <KOJI_SOURCE>-%s): nothing was upgraded" % OLD_VERSION)
+
+
+def test_the_seed_is_there(before):
+    tags = before["tags"]
+    assert {"lifecycle-base", "lifecycle-dest", "lifecycle-build"} <= set(tags)
+    assert [link["parent"] for link in tags["lifecycle-build"]["inheritance"]] == ["lifecycle-dest", "lifecycle-base"]
+    assert tags["lifecycle-build"]["external_repos"][0]["name"] == "lifecycle-os"
+    assert tags["lifecycle-build"]["external_repos"][0]["merge_mode"] == "bare"
+    assert tags["lifecycle-build"]["extra"] == {"mock.package_manager": "dnf"}
+    assert set(before["external_repos"]) == {"lifecycle-extra", "lifecycle-os"}
+    assert before["targets"] == {"lifecycle-target": ["lifecycle-build", "lifecycle-dest"]}
+    assert "lifecycle-heavy" in before["channels"]
+    assert before["hosts"]["lifecycle-builder.example.test"]["channels"] == ["default", "lifecycle-heavy"]
+    assert before["hosts"]["lifecycle-builder.example.test"]["capacity"] == 4.0
+    assert set(tags["lifecycle-dest"]["tagged"]) == {"lifecycle-hello-1.0-1", "lifecycle-hello-1.1-1"}
+    for nvr in ("lifecycle-hello-1.0-1", "lifecycle-hello-1.1-1"):
+        rpms = before["builds"][nvr]["rpms"]
+        assert set(rpms) == {nvr + ".src", nvr + ".noarch"}, rpms
+        assert all(rpm["payloadhash"] for rpm in rpms.values())
+    rpm_files = [path for path in before["files"] if path.endswith(".rpm")]
+    assert len(rpm_files) == 4, before["files"]
+
+
+def test_upgrade_went_from_the_old_to_the_new_release(before, upgraded):
+    _upgraded_from_old(before)
+    assert before["koji_version"] == OLD_VERSION
+    assert upgraded["koji_version"] != OLD_VERSION
+
+
+def test_upgrade_lost_nothing(before, upgraded):
+    assert _objects(upgraded) == _objects(before)
+
+
+def test_upgrade_dumped_the_old_schema_first(before):
+    _upgraded_from_old(before)
+    text = (STATE / "upgrade-dumps.txt").read_text(encoding="utf-8")
+    assert "== koji-%s-before-" % OLD_VERSION in text, text
+    # 1.35 added repo_queue: the dump was taken before the schema upgrade.
+    assert " TABLE public build " in text and " repo_queue " not in text, text
+
+
+def test_restore_lost_nothing(upgraded, restored):
+    assert _objects(restored) == _objects(upgraded)
+    assert restored["koji_version"] == upgraded["koji_version"]
+    assert restored["last_event"] == upgraded["last_event"]
+
+
+def test_the_fresh_environment_was_empty_and_had_its_own_ca(upgraded):
+    fresh = _listing("fresh")
+    assert fresh["builds"] == {} and fresh["tags"] == {} and fresh["files"] == {}
+    assert fresh["ca"]["key_sha256"] != upgraded["ca"]["key_sha256"]
+
+
+def test_restore_brought_the_ca_back(upgraded, restored):
+    assert restored["ca"] == upgraded["ca"]
+
+
+def test_manifest_counts_match_the_backed_up_hub(manifest, upgraded):
+    counts = manifest["counts"]
+    assert counts["tags"] == len(upgraded["tags"])
+    assert counts["builds"] == len(upgraded["builds"])
+    assert counts["rpms"] == sum(len(b["rpms"]) for b in upgraded["builds"].values())
+    assert counts["hosts"] == len(upgraded["hosts"])
+    assert counts["channels"] == len(upgraded["channels"])
+    assert counts["external_repos"] == len(upgraded["external_repos"])
+    assert counts["targets"] == len(upgraded["targets"])
+    assert manifest["koji_version"] == upgraded["koji_version"]
+    assert manifest["schema_version"] == upgraded["koji_version"]
+    assert manifest["last_event"] == upgraded["last_event"]
+    assert manifest["files"]["count"] == len(upgraded["files"])
+
+
+def test_backup_parts_match_their_checksums_and_the_ca_is_encrypted(manifest):
+    import hashlib
+    for name, info in manifest["artifacts"].items():
+        data = (BACKUP / name).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == info["sha256"], name
+    encrypted = (BACKUP / "ca.tar.enc").read_bytes()
+    assert encrypted.startswith(b"Salted__")
+    assert b"PRIVATE KEY" not in encrypted and b"koji-ca.key" not in encrypted
+
+
+def test_restored_hub_answers_the_admin(hub):
+    result = hub.run("koji moshimoshi")
+    assert result.rc == 0, result.stderr
+    assert "kojiadmin" in result.stdout
+
+
+def test_the_restored_database_records_its_schema_version(hub, upgraded):
+    result = hub.run("runuser -u postgres -- psql -X -At -d koji -c 'SELECT version FROM kojiforge_schema_version'")
+    assert result.rc == 0, result.stderr
+    assert result.stdout.strip() == upgraded["koji_version"]
+
+
+def _playbook(playbook, *extra):
+    env = dict(os.environ)
+    env.update({
+        "ANSIBLE_CONFIG": str(EPHEMERAL / "ansible.cfg"),
+        "ANSIBLE_COLLECTIONS_PATH": str(PROJECT / "build" / "collections"),
+        "ANSIBLE_ROLES_PATH": str(PROJECT / "roles"),
+        "ANSIBLE_FORCE_COLOR": "false",
+    })
+    argv = ["ansible-playbook", "-i", str(pathlib.Path(INVENTORY).parent), str(playbook)]
+    for item in extra:
+        argv += ["-e", item]
+    proc = subprocess.run(argv, cwd=str(SCENARIO_DIR), env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, universal_newlines=True, check=False)
+    return proc.returncode, proc.stdout
+
+
+def test_restore_refuses_a_wrong_passphrase(hub, restored):
+    rc, out = _playbook(PROJECT / "playbooks" / "restore.yml",
+                        "koji_backup_passphrase=not-the-right-passphrase", "koji_backup_restore_force=true")
+    assert rc != 0, out[-3000:]
+    assert "cannot be decrypted" in out, out[-3000:]
+    # Nothing was changed: the hub still serves the restored data.
+    assert hub.run("koji list-tagged lifecycle-dest").stdout.count("lifecycle-hello") == 2
+
+
+def test_restore_refuses_an_environment_that_is_not_fresh(hub):
+    rc, out = _playbook(PROJECT / "playbooks" / "restore.yml")
+    assert rc != 0, out[-3000:]
+    assert "not fresh" in out, out[-3000:]
+    assert hub.run("koji list-tagged lifecycle-dest").stdout.count("lifecycle-hello") == 2
+    assert (BACKUP / "manifest.json").is_file() and (BACKUP / "database.dump").is_file()
+
+
+def test_the_restored_environment_converges_without_change():
+    rc, out = _playbook(SCENARIO_DIR / "converge.yml")
+    assert rc == 0, out[-3000:]
+    recap = out[out.rindex("PLAY RECAP"):]
+    assert "changed=0" in recap and "failed=0" in recap, recap
