@@ -364,6 +364,52 @@ class HubAPI(object):
                            'filter': filters})
         return result
 
+    # ---- history ----------------------------------------------------------------------
+    HISTORY_TABLES = ('tag_inheritance', 'tag_packages', 'tag_listing')
+
+    def _history_names(self, table, row):
+        """The name fields the hub joins into a history row (tags and packages never vanish)."""
+        named = {'tag.name': self.state.tags.get(row['tag_id'], {}).get('name')}
+        if table == 'tag_inheritance':
+            named['parent.name'] = self.state.tags.get(row['parent_id'], {}).get('name')
+        elif table == 'tag_packages':
+            named['package.name'] = self.state.packages[row['package_id']]
+        else:
+            build = self.state.extra['tasks'].builds[row['build_id']]
+            named.update({'name': self.state.packages[build['package_id']],
+                          'version': build['version'], 'release': build['release'],
+                          'epoch': None, 'build.state': build['state']})
+        return named
+
+    def queryHistory(self, tables=None, queryOpts=None, **kwargs):
+        """The hub's query_history for tag_inheritance, tag_packages and tag_listing, filtered
+        by ``afterEvent`` (created or revoked after it) and ``active``; a dict of table name
+        -> rows with create_event/revoke_event/active and the table's fields."""
+        unsupported = set(kwargs) - {'afterEvent', 'active'}
+        if unsupported:
+            raise koji.GenericError('the fake hub does not filter history by %s' % ', '.join(sorted(unsupported)))
+        tables = self.HISTORY_TABLES if tables is None else tables
+        for table in tables:
+            if table not in self.HISTORY_TABLES:
+                raise koji.GenericError('No such history table (in the fake hub): %s' % table)
+        self.state.sync_history(self.state.event_id)
+        after = kwargs.get('afterEvent')
+        result = {}
+        for table in tables:
+            rows = []
+            for row in self.state.history.get(table, ()):
+                if after is not None and not (row['create_event'] > after or (row['revoke_event'] or 0) > after):
+                    continue
+                if 'active' in kwargs and kwargs['active'] is not None and bool(row['active']) != bool(kwargs['active']):
+                    continue
+                out = dict(row, creator_id=1, revoker_id=1 if row['revoke_event'] else None,
+                           create_ts=self.state.events[row['create_event']],
+                           revoke_ts=self.state.events.get(row['revoke_event']))
+                out.update(self._history_names(table, row))
+                rows.append(out)
+            result[table] = apply_query_opts(rows, queryOpts)
+        return result
+
     # ---- external repos ----------------------------------------------------------------
     def createExternalRepo(self, name, url):
         self._assert_perm('admin')

@@ -17,6 +17,7 @@ list and returns None for unknown ids (strict=False); ``repo.queryQueue`` and
 ``scheduler.getHostData`` keep their dotted names.
 """
 
+import re
 import time
 
 import koji
@@ -105,18 +106,37 @@ def set_task_state(state, task_id, task_state, host=None, start_ts=None, complet
             task['completion_time'] = _timestr(completion_ts)
 
 
-def add_build(state, package, tags=(), build_state='COMPLETE'):
-    """Seed a build of ``package`` (created if missing), tagged into ``tags``; returns its id."""
+def add_build(state, package, tags=(), build_state='COMPLETE', create_ts=None, completion_ts=None):
+    """Seed a build of ``package`` (created if missing), tagged into ``tags``; returns its id.
+
+    Seeding makes no event (tag into an existing tag through ``tagBuildBypass`` for one).
+    ``create_ts`` (default now) and ``completion_ts`` (default: ``create_ts`` when COMPLETE)
+    are what listBuilds' createdAfter and completeAfter filter on."""
     with state.lock:
         data = task_data(state)
         build_id = len(data.builds) + 1
         pkg_id = state.ensure_package(package)
-        data.builds[build_id] = {'id': build_id, 'package_id': pkg_id,
-                                 'state': koji.BUILD_STATES[build_state]}
+        create_ts = time.time() if create_ts is None else create_ts
+        if completion_ts is None and build_state == 'COMPLETE':
+            completion_ts = create_ts
+        data.builds[build_id] = {'id': build_id, 'package_id': pkg_id, 'version': '1',
+                                 'release': str(build_id), 'state': koji.BUILD_STATES[build_state],
+                                 'creation_ts': create_ts, 'completion_ts': completion_ts}
         data.package_builds.setdefault(pkg_id, []).append(build_id)
         for tag in tags:
             data.tagged.setdefault(state.find_tag(tag)['id'], set()).add(build_id)
         return build_id
+
+
+def delete_build(state, build_id):
+    """As the hub's deleteBuild: one event, the build untagged everywhere, its state DELETED."""
+    with state.lock:
+        data = task_data(state)
+        state.versioned_write(None)
+        for build_ids in data.tagged.values():
+            build_ids.discard(build_id)
+        data.builds[build_id]['state'] = koji.BUILD_STATES['DELETED']
+        state.sync_history(state.event_id)
 
 
 def add_repo_request(state, tag, create_ts=None, active=True):
@@ -228,24 +248,74 @@ class TaskAPI(object):
         return out
 
     # ---- builds -----------------------------------------------------------------------
-    def listBuilds(self, hub_state, packageID=None, state=None, queryOpts=None, **_other):
-        """The packageID/state filters; builds carry only id, package_id and state here."""
+    def listBuilds(self, hub_state, packageID=None, state=None, createdAfter=None, completeAfter=None,
+                   queryOpts=None, **_other):
+        """The packageID, state, createdAfter and completeAfter (epoch seconds) filters; builds
+        carry id, build_id, package_id, package_name, version, release, state, creation_ts and
+        completion_ts here."""
+        # pylint: disable=too-many-arguments
         data = task_data(hub_state)
         pkg_id = hub_state.find_package_id(packageID) if packageID is not None else None
         ids = sorted(data.builds) if pkg_id is None else data.package_builds.get(pkg_id, [])
-        rows = [dict(data.builds[bid]) for bid in ids
-                if state is None or data.builds[bid]['state'] == state]
+        rows = []
+        for bid in ids:
+            build = data.builds[bid]
+            if state is not None and build['state'] != state:
+                continue
+            if createdAfter is not None and not build['creation_ts'] > createdAfter:
+                continue
+            if completeAfter is not None and not (build['completion_ts'] or 0) > completeAfter:
+                continue
+            rows.append(dict(build, build_id=bid, package_name=hub_state.packages[build['package_id']]))
         return apply_query_opts(rows, queryOpts)
+
+    @staticmethod
+    def _available_packages(hub_state, tag_id):
+        """Package ids listed and not blocked in a tag or (nearest first) its inheritance."""
+        listing = dict((pid, entry['blocked']) for pid, entry in hub_state.tag_packages.get(tag_id, {}).items())
+        for parent_id, filters in hub_state.full_inheritance(tag_id):
+            for pid, entry in hub_state.tag_packages.get(parent_id, {}).items():
+                if pid in listing:
+                    continue
+                if any(re.match(pat, hub_state.packages[pid]) is None for pat in filters):
+                    continue
+                listing[pid] = entry['blocked']
+        return set(pid for pid, blocked in listing.items() if not blocked)
 
     def listTagged(self, hub_state, tag, event=None, inherit=False, prefix=None, latest=False,
                    package=None, owner=None, type=None, strict=True, extra=False, draft=None):
+        """Completed builds tagged in the tag itself whose package the tag lists (directly or
+        inherited) and does not block, as the hub's readTaggedBuilds; no inherit/latest here."""
         # pylint: disable=redefined-builtin,too-many-arguments
         found = hub_state.find_tag(tag)
         if found is None:
             raise koji.GenericError('No such tagInfo: %r' % (tag,))
         data = task_data(hub_state)
+        available = self._available_packages(hub_state, found['id'])
         return [dict(data.builds[bid], tag_id=found['id'], tag_name=found['name'])
-                for bid in sorted(data.tagged.get(found['id'], ()))]
+                for bid in sorted(data.tagged.get(found['id'], ()))
+                if data.builds[bid]['package_id'] in available
+                and data.builds[bid]['state'] == koji.BUILD_STATES['COMPLETE']]
+
+    def tagBuildBypass(self, hub_state, tag, build, force=False, notify=False):
+        """Tag a build (by id) into a tag: one event. No permission check in the fake."""
+        # pylint: disable=unused-argument
+        found = hub_state.find_tag(tag)
+        data = task_data(hub_state)
+        if found is None or build not in data.builds:
+            raise koji.GenericError('No such tag or build: %r %r' % (tag, build))
+        hub_state.versioned_write(None)
+        data.tagged.setdefault(found['id'], set()).add(build)
+
+    def untagBuildBypass(self, hub_state, tag, build, strict=True, force=False, notify=False):
+        """Untag a build (by id) from a tag: one event. No permission check in the fake."""
+        # pylint: disable=unused-argument,too-many-arguments
+        found = hub_state.find_tag(tag)
+        data = task_data(hub_state)
+        if found is None or build not in data.tagged.get(found['id'], ()):
+            raise koji.GenericError('build %r not in tag %r' % (build, tag))
+        hub_state.versioned_write(None)
+        data.tagged[found['id']].discard(build)
 
     def count(self, hub_state, methodName, *args, **kw):
         """The hub's generic count(); here only for the methods of this handler."""

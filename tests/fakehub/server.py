@@ -227,10 +227,14 @@ class FakeHub(object):
                 raise refusal
         self.api._set_ctx(ctx)
         ctx.changed = False
+        event_before = self.state.event_id
         try:
             result = func(*args, **kwargs)
         except TypeError as exc:
             raise koji.ParameterError(str(exc))
+        finally:
+            if self.state.event_id != event_before:
+                self.state.sync_history(self.state.event_id)
         if ctx.changed:
             self.write_log.append((method, args, kwargs))
         return result

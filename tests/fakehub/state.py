@@ -105,6 +105,10 @@ class HubState(object):
         self.host_channels = {}
         self.sessions = {}
         self.extra = {}
+        # versioned rows of the tables queryHistory answers for: table -> list of row dicts,
+        # and table -> {row key: row} of the active ones (see sync_history)
+        self.history = {}
+        self._history_active = {}
         # the newest event exists from the start, as on a freshly initialised hub
         self._new_event()
         for name, description in DEFAULT_PERMISSIONS:
@@ -126,9 +130,43 @@ class HubState(object):
     def versioned_write(self, ctx):
         """Record that the current call writes versioned data (one event per call)."""
         if ctx is not None and ctx.event_id is None:
+            # rows seeded since the last sync carry the event that was current then
+            self.sync_history(self.event_id)
             ctx.event_id = self._new_event()
         elif ctx is None:
+            self.sync_history(self.event_id)
             self._new_event()
+
+    def _versioned_rows(self):
+        """The active rows of the history tables, as tuples of (field, value) pairs."""
+        rows = {'tag_inheritance': set(), 'tag_packages': set(), 'tag_listing': set()}
+        for child, links in self.inheritance.items():
+            for parent, link in links.items():
+                rows['tag_inheritance'].add((('tag_id', child), ('parent_id', parent)) + tuple(
+                    (k, link[k]) for k in ('priority', 'maxdepth', 'intransitive', 'noconfig', 'pkg_filter')))
+        for tag_id, listing in self.tag_packages.items():
+            for pkg_id, entry in listing.items():
+                rows['tag_packages'].add((('package_id', pkg_id), ('tag_id', tag_id),
+                                          ('blocked', entry['blocked']),
+                                          ('extra_arches', entry['extra_arches'])))
+        tagged = getattr(self.extra.get('tasks'), 'tagged', {})
+        for tag_id, build_ids in tagged.items():
+            for build_id in build_ids:
+                rows['tag_listing'].add((('build_id', build_id), ('tag_id', tag_id)))
+        return rows
+
+    def sync_history(self, event_id):
+        """Version what changed since the last sync: new rows created, vanished rows revoked at
+        ``event_id``. Called before an event is allocated (seeded rows get the event current
+        then), after a call that allocated one, and by queryHistory."""
+        for table, keys in self._versioned_rows().items():
+            active = self._history_active.setdefault(table, {})
+            for key in keys - set(active):
+                row = dict(key, create_event=event_id, revoke_event=None, active=True)
+                self.history.setdefault(table, []).append(row)
+                active[key] = row
+            for key in set(active) - keys:
+                active.pop(key).update(revoke_event=event_id, active=None)
 
     def last_event(self):
         return {'id': self.event_id, 'ts': self.events[self.event_id]}
