@@ -8,8 +8,8 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
 from . import metricdefs
-from .hubreader import HubUnavailable, ScrapeInputs, new_session, read_snapshot
-from .tagcounts import TagCounts, read_counts
+from .hubreader import CALL_ERRORS, HubUnavailable, ScrapeInputs, new_session, read_snapshot
+from .tagcounts import TagCounts, read_counts, read_counts_since
 from .taskhistory import HISTOGRAMS, TaskCounts, newest_task_call, newest_task_id, scan_step
 
 LOG = logging.getLogger('kojiforge_metrics')
@@ -85,6 +85,7 @@ class Exporter:
         self._local = threading.local()
         self._tasks = TaskCounts()
         self._counts = TagCounts()
+        self._counts_full_at = None
         self._channels = {}
         self._cache = {COUNTS: CacheState(), TASKS: CacheState()}
         self._background_sessions = {}
@@ -124,13 +125,35 @@ class Exporter:
             else:
                 state.errors += 1
 
+    def _read_counts(self, sessions):
+        """Recount what changed since the last refresh's hub event, or everything: on start,
+        after a failed call, every count_full_refresh_interval, or when the hub's history
+        cannot answer (too long, or refused)."""
+        previous = self._counts
+        batch = self.settings.multicall_batch
+        began = self._clock()
+        if previous.event is not None and began - self._counts_full_at < self.settings.count_full_refresh_interval:
+            try:
+                counts = read_counts_since(sessions, previous, batch)
+            except CALL_ERRORS as exc:
+                LOG.info('incremental count refresh impossible (%s): full refresh', exc)
+                counts = None
+            if counts is not None:
+                LOG.info('per-tag/per-package counts refreshed incrementally (since event %s)',
+                         previous.event['id'])
+                return counts
+        counts = read_counts(sessions, previous, batch)
+        self._counts_full_at = began
+        LOG.info('per-tag/per-package counts refreshed in full')
+        return counts
+
     def refresh_counts(self):
-        """Re-read every per-tag and per-package count; True on success."""
+        """Re-read the per-tag and per-package counts that can have changed; True on success."""
         began = time.monotonic()
         try:
             sessions = [self._background_session((COUNTS, worker))
                         for worker in range(self.settings.count_refresh_workers)]
-            counts = read_counts(sessions, self._counts, self.settings.multicall_batch)
+            counts = self._read_counts(sessions)
         except Exception as exc:  # pylint: disable=broad-except
             LOG.warning('refreshing per-tag/per-package counts failed: %s', exc)
             for worker in range(self.settings.count_refresh_workers):

@@ -26,6 +26,7 @@ class Settings:
 
     def __init__(self, server, *, serverca=None, cert=None, timeout=8.0,
                  task_refresh_interval=30.0, count_refresh_interval=600.0,
+                 count_full_refresh_interval=21600.0,
                  multicall_batch=500, count_refresh_workers=2, task_scan_chunk=1000,
                  default_max_jobs=10, task_history='all', gap_retries=5):
         # pylint: disable=too-many-arguments
@@ -37,6 +38,7 @@ class Settings:
         for name, value in (('timeout', timeout),
                             ('task_refresh_interval', task_refresh_interval),
                             ('count_refresh_interval', count_refresh_interval),
+                            ('count_full_refresh_interval', count_full_refresh_interval),
                             ('multicall_batch', multicall_batch),
                             ('count_refresh_workers', count_refresh_workers),
                             ('task_scan_chunk', task_scan_chunk),
@@ -49,6 +51,7 @@ class Settings:
         self.timeout = float(timeout)
         self.task_refresh_interval = float(task_refresh_interval)
         self.count_refresh_interval = float(count_refresh_interval)
+        self.count_full_refresh_interval = float(count_full_refresh_interval)
         self.multicall_batch = int(multicall_batch)
         self.count_refresh_workers = int(count_refresh_workers)
         self.task_scan_chunk = int(task_scan_chunk)
@@ -70,7 +73,7 @@ class Settings:
         return opts
 
 
-_FLOATS = ('timeout', 'task_refresh_interval', 'count_refresh_interval')
+_FLOATS = ('timeout', 'task_refresh_interval', 'count_refresh_interval', 'count_full_refresh_interval')
 _INTS = ('multicall_batch', 'count_refresh_workers', 'task_scan_chunk', 'default_max_jobs', 'gap_retries')
 _STRINGS = ('server', 'serverca', 'cert', 'task_history')
 

@@ -5,15 +5,32 @@ refreshed by a background thread on an interval and served from cache, never per
 The batches go to the hub over several sessions at once (``count_refresh_workers``): the hub
 runs each multicall in one of its processes, one call after the other, so a single session
 leaves the hub's other processes and the database's other cores idle while the refresh waits.
+
+Between full passes (``read_counts``), ``read_counts_since`` asks the hub's history what changed
+after the event the previous refresh saw and recounts only the tags and packages it touches;
+README.md next to this file says what that covers and what waits for the next full pass.
 """
 
+import logging
 import threading
 
 import koji
 
 from .hubreader import CALL_ERRORS
 
+LOG = logging.getLogger(__name__)
+
 COMPLETE = koji.BUILD_STATES['COMPLETE']
+# History rows per table beyond which an incremental refresh gives way to a full one.
+HISTORY_LIMIT = 20000
+# Builds completed up to this long before the last refresh's event are looked at again: a
+# build's completion time is its transaction's start, which can precede an event seen earlier.
+BUILD_TIME_MARGIN = 900
+# The newest builds read (by id) to find those created since the last refresh; more new ones
+# than this and every package is recounted. (listBuilds(createdAfter=) joins the events table
+# and takes seconds on a hub of 100,000 events; ordering by build id uses the primary key.)
+NEW_BUILDS_LIMIT = 200
+NEWEST_BUILDS = {'order': '-build_id', 'limit': NEW_BUILDS_LIMIT}
 
 
 class TagCounts:
@@ -27,14 +44,10 @@ class TagCounts:
         self.packages_per_tag = {}     # tag name -> packages
         self.builds_per_tag = {}       # tag name -> builds
         self.builds_per_package = {}   # package name -> builds
-
-
-def _value(call, previous, key):
-    """A count, or the previous refresh's value when this one call failed."""
-    try:
-        return int(call.result)
-    except CALL_ERRORS:
-        return previous.get(key)
+        self.package_names = {}        # package id -> name
+        self.event = None              # the hub's getLastEvent() read before these counts
+        self.last_build_id = 0         # the newest build id then
+        self.kind = None               # 'full' or 'incremental': how they were read
 
 
 def _count_jobs(tags, packages):
@@ -100,15 +113,145 @@ def read_counts(sessions, previous, batch):
     the lists of tags, packages and targets.
     """
     with sessions[0].multicall(strict=True) as multi:
+        # first: whatever changes after this event, the next incremental refresh looks at
+        event_call = multi.getLastEvent()
+        newest_call = multi.listBuilds(queryOpts={'order': '-build_id', 'limit': 1})
         tags_call = multi.listTags()
         packages_call = multi.listPackages()
         targets_call = multi.getBuildTargets()
+    counts = _new_counts(event_call.result, tags_call.result, packages_call.result, targets_call.result, 'full')
+    counts.last_build_id = max([b['build_id'] for b in newest_call.result] + [0])
+    jobs = _count_jobs(tags_call.result, packages_call.result)
+    if _fill(counts, previous, jobs, _run_batches(sessions, jobs, batch)):
+        counts.event = None
+    return counts
+
+
+def _new_counts(event, tags, packages, targets, kind):
     counts = TagCounts()
-    tags = tags_call.result
+    counts.event = event
+    counts.kind = kind
     counts.tag_names = dict((t['id'], t['name']) for t in tags)
-    counts.target_tags = dict((t['name'], t['dest_tag_name']) for t in targets_call.result)
-    jobs = _count_jobs(tags, packages_call.result)
-    calls = _run_batches(sessions, jobs, batch)
+    counts.package_names = dict((p['package_id'], p['package_name']) for p in packages)
+    counts.target_tags = dict((t['name'], t['dest_tag_name']) for t in targets)
+    return counts
+
+
+def _fill(counts, previous, jobs, calls):
+    """Store the counts read; True when a call failed (its previous value is kept)."""
+    failed = False
     for (kind, name, _method, _args, _kwargs), call in zip(jobs, calls):
-        _keep(getattr(counts, kind), name, _value(call, getattr(previous, kind), name))
+        try:
+            value = int(call.result)
+        except CALL_ERRORS:
+            failed = True
+            value = getattr(previous, kind).get(name)
+        _keep(getattr(counts, kind), name, value)
+    return failed
+
+
+def _carried(values, old_names, new_names):
+    """Previous counts re-keyed by id to the current names (tags can be renamed without an
+    event); ids gone from the hub are dropped."""
+    carried = {}
+    for obj_id, name in new_names.items():
+        old = old_names.get(obj_id)
+        if old is not None and old in values:
+            carried[name] = values[old]
+    return carried
+
+
+def _descendants(links, roots):
+    """Every tag inheriting, at any depth, from one of ``roots`` (the roots included), from the
+    active tag_inheritance rows. maxdepth and intransitive links are ignored: a superset."""
+    children = {}
+    for link in links:
+        children.setdefault(link['parent_id'], set()).add(link['tag_id'])
+    found = set(roots)
+    todo = list(roots)
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def changes_since(session, previous, since_ts):
+    """Ask the hub what changed after ``previous.event``: one strict multicall (two when package
+    listings or inheritance changed). Returns (event, newest build id, tags, packages, targets,
+    tags to recount packages of, tags to recount builds of, package ids to recount (None: all),
+    complete builds in total), or None when the history is longer than HISTORY_LIMIT rows in a table."""
+    with session.multicall(strict=True) as multi:
+        event_call = multi.getLastEvent()
+        history_call = multi.queryHistory(afterEvent=previous.event['id'],
+                                          tables=['tag_listing', 'tag_packages', 'tag_inheritance'],
+                                          queryOpts={'limit': HISTORY_LIMIT + 1})
+        tags_call = multi.listTags()
+        packages_call = multi.listPackages()
+        targets_call = multi.getBuildTargets()
+        newest_call = multi.listBuilds(queryOpts=NEWEST_BUILDS)
+        completed_call = multi.listBuilds(completeAfter=since_ts, state=COMPLETE)
+        total_call = multi.listBuilds(state=COMPLETE, queryOpts={'countOnly': True})
+    history = history_call.result
+    if any(len(rows) > HISTORY_LIMIT for rows in history.values()):
+        return None
+    package_ids = dict((p['package_name'], p['package_id']) for p in packages_call.result)
+    listing_tags = set(row['tag_id'] for row in history.get('tag_packages', ()))
+    # builds_per_tag counts builds tagged in the tag itself whose package the tag lists or
+    # inherits (listTagged): listings and inheritance changes reach every descendant
+    roots = listing_tags | set(row['tag_id'] for row in history.get('tag_inheritance', ()))
+    builds_tags = set(row['tag_id'] for row in history.get('tag_listing', ()))
+    if roots:
+        with session.multicall(strict=True) as multi:
+            links_call = multi.queryHistory(tables=['tag_inheritance'], active=True)
+        builds_tags |= _descendants(links_call.result['tag_inheritance'], roots)
+    # builds created since (imports are complete at once) and builds completed since
+    created = [b for b in newest_call.result if b['build_id'] > previous.last_build_id]
+    last_build_id = max([b['build_id'] for b in newest_call.result] + [previous.last_build_id])
+    packages = set(b['package_id'] for b in created + completed_call.result if b['state'] == COMPLETE)
+    # an untagging may be a deleteBuild: the package may have lost a completed build
+    packages |= set(package_ids.get(row['name']) for row in history.get('tag_listing', ())
+                    if row['revoke_event'] is not None)
+    packages.discard(None)
+    if len(created) >= NEW_BUILDS_LIMIT:
+        packages = None
+    return (event_call.result, last_build_id, tags_call.result, packages_call.result, targets_call.result,
+            listing_tags, builds_tags, packages, total_call.result)
+
+
+def read_counts_since(sessions, previous, batch):
+    """Recount only what changed since ``previous.event``; None when a full pass is needed.
+
+    Tags and packages new to the hub are counted, gone ones dropped. When the packages' counts
+    do not add up to the hub's total of completed builds (a build deleted or reset while
+    untagged leaves no history), every package is recounted.
+    """
+    changes = changes_since(sessions[0], previous, previous.event['ts'] - BUILD_TIME_MARGIN)
+    if changes is None:
+        return None
+    event, last_build_id, tags, packages, targets, listing_tags, builds_tags, package_ids, total = changes
+    counts = _new_counts(event, tags, packages, targets, 'incremental')
+    counts.last_build_id = last_build_id
+    if package_ids is None:
+        package_ids = set(counts.package_names)
+    counts.packages_per_tag = _carried(previous.packages_per_tag, previous.tag_names, counts.tag_names)
+    counts.builds_per_tag = _carried(previous.builds_per_tag, previous.tag_names, counts.tag_names)
+    counts.builds_per_package = _carried(previous.builds_per_package, previous.package_names,
+                                         counts.package_names)
+    new_tags = set(counts.tag_names) - set(previous.tag_names)
+    package_ids |= set(counts.package_names) - set(previous.package_names)
+    jobs = _count_jobs([t for t in tags if t['id'] in (listing_tags | builds_tags | new_tags)],
+                       [p for p in packages if p['package_id'] in package_ids])
+    # _count_jobs gives both counts per tag; keep only those that can have changed
+    jobs = [job for job in jobs if job[0] != 'packages_per_tag'
+            or job[4]['tagID'] in listing_tags | new_tags]
+    failed = _fill(counts, previous, jobs, _run_batches(sessions, jobs, batch) if jobs else [])
+    if not failed and sum(counts.builds_per_package.values()) != total:
+        LOG.info('completed builds per package do not add up to the hub total (%s): recounting every package',
+                 total)
+        jobs = _count_jobs([], packages)
+        failed = _fill(counts, previous, jobs, _run_batches(sessions, jobs, batch))
+    if failed:
+        counts.event = None
     return counts

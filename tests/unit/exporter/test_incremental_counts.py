@@ -1,0 +1,188 @@
+"""The incremental refresh of the per-tag/per-package counts equals a full recount.
+
+Each test changes the fake hub the way the real one changes (one event per write, history rows
+with create_event/revoke_event), refreshes incrementally, and compares with a full pass read by
+a fresh exporter.
+"""
+
+import time
+
+import koji
+import pytest
+
+from exporter_support import Exporter, FixedClock, Settings
+from kojiforge_metrics import tagcounts
+from tests.fakehub.api_tasks import add_build, delete_build, task_data
+
+COMPLETE = koji.BUILD_STATES["COMPLETE"]
+
+
+@pytest.fixture(name="family")
+def fixture_family(hub):
+    """f40 (bash, zsh blocked) with a child f40-updates and a grandchild f40-updates-testing."""
+    state = hub.state
+    state.add_tag("f40-updates", parents=[("f40", 0)])
+    state.add_tag("f40-updates-testing", parents=[("f40-updates", 0)])
+    state.add_package("f40-updates", "tmux", "admin")
+    add_build(state, "bash", tags=("f40-updates", "f40-updates-testing"))
+    add_build(state, "tmux", tags=("f40-updates",))
+    add_build(state, "curl", tags=("f40-updates-testing",))   # curl listed nowhere: not counted
+    # the seeded builds were completed long ago: no refresh looks at them again for being new
+    for build in task_data(state).builds.values():
+        build["creation_ts"] = build["completion_ts"] = 1.0
+    return hub
+
+
+def _figures(counts):
+    return (counts.packages_per_tag, counts.builds_per_tag, counts.builds_per_package, counts.tag_names)
+
+
+def _full(hub):
+    exporter = Exporter(Settings(hub.url, timeout=5, multicall_batch=4), clock=FixedClock())
+    assert exporter.refresh_counts()
+    return _figures(exporter._counts)  # pylint: disable=protected-access
+
+
+def _incremental(hub, exporter):
+    hub.reset_counters()
+    assert exporter.refresh_counts()
+    counts = exporter._counts  # pylint: disable=protected-access
+    assert counts.kind == "incremental"
+    return _figures(counts)
+
+
+@pytest.fixture(name="started")
+def fixture_started(family, exporter):
+    assert exporter.refresh_counts()
+    assert exporter._counts.kind == "full"  # pylint: disable=protected-access
+    return exporter
+
+
+def test_no_change_makes_no_count_call(family, started):
+    before = _figures(started._counts)  # pylint: disable=protected-access
+    figures = _incremental(family, started)
+    for method in ("count", "listTagged"):
+        assert family.calls.get(method, 0) == 0
+    # listPackages(): the package list only; listBuilds: the three change/total queries
+    assert family.calls.get("listPackages") == 1
+    assert family.calls.get("listBuilds") == 3
+    assert family.requests == 1
+    assert figures == before == _full(family)
+
+
+def test_build_tagged_and_untagged(family, started):
+    session = family.session()
+    build = add_build(family.state, "tmux", create_ts=1.0)   # an old build: its creation is not news
+    session.tagBuildBypass("f40-updates-testing", build)
+    figures = _incremental(family, started)
+    assert family.calls.get("count") == 1 and family.calls.get("listPackages") == 1
+    assert figures == _full(family)
+    assert figures[1]["f40-updates-testing"] == 2
+    session.untagBuildBypass("f40-updates", 5)              # bash's build in f40-updates
+    figures = _incremental(family, started)
+    assert figures == _full(family)
+    assert figures[1]["f40-updates"] == 1
+
+
+@pytest.mark.parametrize("change", ["add", "block", "remove"])
+def test_package_listing_in_a_parent_reaches_its_descendants(family, started, change):
+    session = family.session()
+    if change == "add":
+        session.packageListAdd("f40", "curl", owner="admin")      # curl's build in the grandchild counts now
+    elif change == "block":
+        session.packageListBlock("f40", "bash")                   # bash's builds below f40 stop counting
+    else:
+        session.packageListRemove("f40", "bash")
+    figures = _incremental(family, started)
+    assert figures == _full(family)
+    expected_testing = {"add": 2, "block": 0, "remove": 0}[change]
+    assert figures[1]["f40-updates-testing"] == expected_testing
+
+
+def test_inheritance_change(family, started):
+    session = family.session()
+    session.setInheritanceData("f40-updates", [{"parent_id": family.state.find_tag("f40")["id"],
+                                                "priority": 0, "maxdepth": None, "intransitive": False,
+                                                "noconfig": False, "pkg_filter": "", "delete link": True}])
+    figures = _incremental(family, started)
+    assert figures == _full(family)
+    assert figures[1]["f40-updates"] == 1     # bash no longer inherited: only tmux
+
+
+def test_tag_created_and_deleted(family, started):
+    session = family.session()
+    session.createTag("f41", parent="f40")
+    figures = _incremental(family, started)
+    assert figures == _full(family)
+    assert figures[0]["f41"] == 0 and figures[1]["f41"] == 0
+    session.deleteTag("f40-updates")
+    figures = _incremental(family, started)
+    assert figures == _full(family)
+    assert "f40-updates" not in figures[1]
+
+
+def test_new_build_of_a_package(family, started):
+    add_build(family.state, "zsh")
+    add_build(family.state, "newpkg")                        # a package new to the hub too
+    add_build(family.state, "tmux", create_ts=1.0)          # an import of an old build: found by its id
+    figures = _incremental(family, started)
+    assert family.calls.get("listBuilds") == 3 + 3           # the change queries, then zsh, newpkg, tmux
+    assert figures == _full(family)
+    assert figures[2]["zsh"] == 2 and figures[2]["newpkg"] == 1 and figures[2]["tmux"] == 2
+
+
+def test_more_new_builds_than_read_recounts_every_package(family, started, monkeypatch):
+    monkeypatch.setattr(tagcounts, "NEW_BUILDS_LIMIT", 2)
+    monkeypatch.setattr(tagcounts, "NEWEST_BUILDS", {"order": "-build_id", "limit": 2})
+    add_build(family.state, "zsh", create_ts=1.0)
+    add_build(family.state, "zsh", create_ts=1.0)
+    figures = _incremental(family, started)
+    assert family.calls.get("listBuilds") == 3 + 4           # every package: bash, zsh, tmux, curl
+    assert figures == _full(family)
+
+
+def test_build_started_before_and_completed_after_the_last_refresh(family, started):
+    build = add_build(family.state, "tmux", build_state="BUILDING", create_ts=1.0)
+    assert _incremental(family, started) == _full(family)
+    with family.state.lock:
+        task_data(family.state).builds[build].update(state=COMPLETE, completion_ts=time.time())
+    figures = _incremental(family, started)
+    assert family.calls.get("listBuilds") == 3 + 1           # found by its completion time
+    assert figures == _full(family)
+    assert figures[2]["tmux"] == 2
+
+
+def test_deleted_builds(family, started):
+    delete_build(family.state, 5)                            # tagged: the untagging is in the history
+    figures = _incremental(family, started)
+    assert family.calls.get("listBuilds") == 3 + 1           # the change queries, then bash alone
+    assert figures == _full(family)
+    assert figures[2]["bash"] == 2
+
+
+def test_deleted_untagged_build_is_caught_by_the_total(family, clock):
+    build = add_build(family.state, "zsh", create_ts=1.0)   # old, untagged: deleting it leaves no history
+    exporter = Exporter(Settings(family.url, timeout=5), clock=clock)
+    assert exporter.refresh_counts()
+    assert exporter._counts.builds_per_package["zsh"] == 2  # pylint: disable=protected-access
+    delete_build(family.state, build)
+    figures = _incremental(family, exporter)
+    assert family.calls.get("listBuilds") == 3 + 4           # the change queries, then every package
+    assert figures == _full(family)
+    assert figures[2]["zsh"] == 1
+
+
+def test_rename_keeps_the_counts(family, started):
+    family.session().editTag2("f40-updates", name="f40-upd")
+    figures = _incremental(family, started)
+    assert figures == _full(family)
+    assert "f40-upd" in figures[1] and "f40-updates" not in figures[1]
+
+
+def test_full_pass_again_after_the_interval(family, clock):
+    exporter = Exporter(Settings(family.url, timeout=5, count_full_refresh_interval=3600), clock=clock)
+    assert exporter.refresh_counts()
+    clock.now += 3599
+    assert exporter.refresh_counts() and exporter._counts.kind == "incremental"  # pylint: disable=protected-access
+    clock.now += 2
+    assert exporter.refresh_counts() and exporter._counts.kind == "full"  # pylint: disable=protected-access
