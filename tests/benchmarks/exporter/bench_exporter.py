@@ -30,6 +30,7 @@ import os
 import pathlib
 import re
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -112,7 +113,7 @@ def fill_fake(state, args):
         # each package listed in 3 tags, with one completed build tagged into one of them
         for k in range(3):
             state.add_package(tags[(i * 7 + k * 911) % len(tags)], package, "admin")
-        add_build(state, package, tags=(tags[(i * 7) % len(tags)],))
+        add_build(state, package, tags=(tags[(i * 7) % len(tags)],), create_ts=now - 86400)
     hosts = sorted(h["name"] for h in state.hosts.values())
     open_left, waiting_left = args.open_tasks, args.waiting_tasks
     for i in range(args.tasks):
@@ -203,6 +204,12 @@ def refresh(name, func):
     print("%s:\n  %.2f s, %d hub requests, ok=%s" % (name, seconds, HUB.requests, ok))
 
 
+def run_command(command):
+    """Run a shell command (the small change on a real hub); its output, or why it failed."""
+    done = subprocess.run(command, shell=True, capture_output=True, text=True, check=False)
+    return "%r: rc %d %s" % (command, done.returncode, (done.stdout + done.stderr).strip()[:200])
+
+
 def load_releng(path, server, serverca):
     """release-engineering/koji-prometheus-exporter, loaded from ``path`` (never stored here).
 
@@ -220,11 +227,27 @@ def load_releng(path, server, serverca):
     return module, registry
 
 
-def measure(settings, args, add_tasks=None):
-    """Background refreshes once each, then --scrapes scrapes (interleaved with the
-    release-engineering exporter's polls when it is compared)."""
+def count_refreshes(exporter, small_change, undo_change):
+    """The incremental count refreshes: with no change on the hub, then after a small one."""
+    refresh("background refresh, per-tag/per-package counts, incremental, no change", exporter.refresh_counts)
+    print("  kind: %s" % exporter._counts.kind)  # pylint: disable=protected-access
+    if small_change is None:
+        return
+    print("  small change: %s" % small_change())
+    refresh("background refresh, per-tag/per-package counts, incremental, after the small change",
+            exporter.refresh_counts)
+    print("  kind: %s" % exporter._counts.kind)  # pylint: disable=protected-access
+    if undo_change is not None:
+        print("  undone: %s" % undo_change())
+        refresh("background refresh, per-tag/per-package counts, incremental, after undoing it",
+                exporter.refresh_counts)
+
+
+def measure(settings, args, add_tasks=None, small_change=None, undo_change=None):
+    """Background refreshes once each (the counts' incremental ones too), then --scrapes scrapes
+    (interleaved with the release-engineering exporter's polls when it is compared)."""
     exporter = Exporter(settings)
-    refresh("background refresh, per-tag/per-package counts", exporter.refresh_counts)
+    refresh("background refresh, per-tag/per-package counts, full", exporter.refresh_counts)
     counts = exporter._counts  # pylint: disable=protected-access
     print("  %d tags, %d packages: %d count calls over %d parallel sessions; %d package listings, "
           "%d tagged builds, %d completed builds" % (
@@ -232,6 +255,7 @@ def measure(settings, args, add_tasks=None):
               2 * len(counts.packages_per_tag) + len(counts.builds_per_package), settings.count_refresh_workers,
               sum(counts.packages_per_tag.values()), sum(counts.builds_per_tag.values()),
               sum(counts.builds_per_package.values())))
+    count_refreshes(exporter, small_change, undo_change)
     refresh("background refresh, finished tasks, first walk over every task id", exporter.refresh_tasks)
     if add_tasks:
         add_tasks()
@@ -303,6 +327,11 @@ def main(argv=None):
                         help="scrape series to run one after the other (the machine's load changes)")
     parser.add_argument("--count-workers", type=int, default=Settings("x").count_refresh_workers,
                         help="count_refresh_workers of the exporter")
+    parser.add_argument("--change-command",
+                        help="with --url/--profile: a shell command making a small change on the hub between the "
+                        "no-change and the small-change incremental count refreshes, e.g. "
+                        "'koji call tagBuildBypass TAG NVR'")
+    parser.add_argument("--undo-command", help="a shell command undoing --change-command afterwards")
     args = parser.parse_args(argv)
     if args.compare_releng and not (args.url or args.profile):
         parser.error("--compare-releng needs a real hub (--url or --profile)")
@@ -319,7 +348,8 @@ def main(argv=None):
                                 count_refresh_workers=args.count_workers)
             print("hub %s, %s, %s" % (server, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), load()))
             print("  " + hub_size(koji.ClientSession(server, opts=settings.koji_opts())))
-            measure(settings, args)
+            measure(settings, args, small_change=args.change_command and (lambda: run_command(args.change_command)),
+                    undo_change=args.undo_command and (lambda: run_command(args.undo_command)))
             return 0
 
         from tests.fakehub import FakeHub  # pylint: disable=import-outside-toplevel
@@ -337,8 +367,17 @@ def main(argv=None):
                     add_task(hub.state, "buildArch", "default", "CLOSED", request=[],
                              create_ts=now - 100, start_ts=now - 90, completion_ts=now)
 
+            def tag_one_build():
+                session = hub.session()
+                session.tagBuildBypass("%s-tag-0001" % args.prefix, 1)
+                return "build 1 tagged into %s-tag-0001" % args.prefix
+
+            def untag_it():
+                hub.session().untagBuildBypass("%s-tag-0001" % args.prefix, 1)
+                return "build 1 untagged from %s-tag-0001" % args.prefix
+
             measure(Settings(hub.url, timeout=60, count_refresh_workers=args.count_workers), args,
-                    add_tasks=more_tasks)
+                    add_tasks=more_tasks, small_change=tag_one_build, undo_change=untag_it)
     return 0
 
 
