@@ -5,8 +5,10 @@ packages, 10 builders (6 x86_64, 4 aarch64), 100,000 tasks. With --url or --prof
 a real hub instead, read-only: seed_real_hub.py (next to this file) fills a real hub up to those
 figures beforehand, separately.
 
-It prints: the background refreshes' durations and requests (per-tag/per-package counts, and
-the finished-task walk over every task id, then an incremental one), and over --scrapes scrapes
+It prints: the background refreshes' durations and requests (per-tag/per-package counts: the
+full one, an incremental one with no change on the hub, one after a small change (on the fake
+hub a build tagged into a tag; on a real hub --change-command) and one after undoing it
+(--undo-command); and the finished-task walk over every task id, then an incremental one), and over --scrapes scrapes
 the median and worst latency and the hub requests per scrape. Requests are counted on
 koji.ClientSession itself, so every session of the process counts. Figures only, no assertions.
 On the fake hub, which runs in this process under one lock, the figures show the exporter's
