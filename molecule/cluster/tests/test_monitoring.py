@@ -5,7 +5,7 @@ builders: koji_hosts_ready is 1 for each running builder and turns 0 when kojid 
 import json
 import re
 
-from conftest import BUILDER1, BUILDER2, HUB, READY_TIMEOUT, _q, wait_for
+from conftest import BUILDER1, BUILDER2, HUB, READY_TIMEOUT, _q, hub_call, wait_for
 
 PROMETHEUS = "http://127.0.0.1:9090"
 
@@ -66,7 +66,17 @@ def test_hosts_ready_follows_kojid(hub, builder2):
             values = ready_by_host(hub)
             return values if values.get(BUILDER2) == 0.0 else None
 
-        values = wait_for("koji_hosts_ready 0 for the stopped builder2", builder2_not_ready, timeout=120)
+        try:
+            values = wait_for("koji_hosts_ready 0 for the stopped builder2", builder2_not_ready, timeout=120)
+        except BaseException:
+            # Which link of the chain held the old value: the hub, the exporter or Prometheus.
+            print("hub:", [(h["name"], h["ready"]) for h in hub_call(hub, "listHosts")])
+            page = hub.run("curl -sS --cacert /etc/pki/koji/koji-ca.crt https://%s/metrics" % HUB).stdout
+            print("exporter:", [line for line in page.splitlines()
+                                if line.startswith(("koji_up", "koji_hosts_ready", "koji_scrape_duration"))])
+            print("prometheus:", prometheus(hub, "/api/v1/targets")["activeTargets"])
+            print("kojid:", builder2.run("tail -n 20 /var/log/kojid.log; systemctl status kojid --no-pager").stdout)
+            raise
         assert BUILDER1 in values, values
     finally:
         started = builder2.run("systemctl start kojid")
