@@ -5,6 +5,8 @@ builders: koji_hosts_ready is 1 for each running builder and turns 0 when kojid 
 import json
 import re
 
+import pytest
+
 from conftest import BUILDER1, BUILDER2, HUB, READY_TIMEOUT, _q, hub_call, wait_for
 
 PROMETHEUS = "http://127.0.0.1:9090"
@@ -68,7 +70,7 @@ def test_hosts_ready_follows_kojid(hub, builder2):
 
         try:
             values = wait_for("koji_hosts_ready 0 for the stopped builder2", builder2_not_ready, timeout=120)
-        except BaseException:
+        except pytest.fail.Exception:
             # Which link of the chain held the old value: the hub, the exporter or Prometheus.
             print("hub:", [(h["name"], h["ready"]) for h in hub_call(hub, "listHosts")])
             page = hub.run("curl -sS --cacert /etc/pki/koji/koji-ca.crt https://%s/metrics" % HUB).stdout
