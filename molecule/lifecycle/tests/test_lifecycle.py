@@ -85,6 +85,41 @@ def test_the_seed_is_there(before):
     assert len(rpm_files) == 4, before["files"]
 
 
+REPO_STAGES = ("before-upgrade", "after-upgrade", "after-restore")
+
+
+def _repo(stage):
+    path = STATE / ("repo-%s.json" % stage)
+    assert path.is_file(), "%s was not written by the scenario" % path
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_the_builder_is_registered_in_the_createrepo_channel(before, restored):
+    for listing in (before, restored):
+        host = listing["hosts"][HUB_NAME]
+        assert "createrepo" in host["channels"], host
+        assert host["enabled"], host
+
+
+@pytest.mark.parametrize("stage", REPO_STAGES)
+def test_the_builder_produced_a_repo_holding_the_latest_build(stage):
+    repo = _repo(stage)
+    assert repo["task_method"] == "newRepo"
+    assert repo["task_state"] == 2, repo  # CLOSED
+    assert repo["hosts"] == [HUB_NAME], repo
+    assert repo["repomd"], repo
+    # The latest of the two tagged builds, with the RPM file the import stored.
+    assert "lifecycle-hello-1.1-1.noarch.rpm" in repo["pkglist"], repo
+    assert "lifecycle-hello-1.0-1.noarch.rpm" not in repo["pkglist"], repo
+
+
+def test_each_repo_is_new_and_the_restored_hub_continues_the_backup(upgraded):
+    ids = [_repo(stage)["repo_id"] for stage in REPO_STAGES]
+    assert ids == sorted(set(ids)), ids
+    # The restored database continues the backed-up one's sequences (a fresh one would start at 1).
+    assert ids[2] > ids[1] > 1, ids
+
+
 def test_upgrade_went_from_the_old_to_the_new_release(before, upgraded):
     _upgraded_from_old(before)
     assert before["koji_version"] == OLD_VERSION
