@@ -505,6 +505,10 @@ def objects_from_params(params, list_key, item_keys, name_key='name'):
     # Copies, so that normalising a declaration does not change the module's params.
     # (A JSON round trip: the params are JSON data, and it is several times faster than
     # copy.deepcopy on a site-sized list.)
+    if params.get('src') is not None:
+        raise KojiModuleError(
+            'src is read on the controller by the action plugin of the module, which did not run: '
+            'run the module from a playbook task under its kojiforge.koji name')
     if params.get(list_key) is not None:
         return json.loads(json.dumps(params[list_key]))
     if params.get(name_key) is None:
@@ -512,10 +516,30 @@ def objects_from_params(params, list_key, item_keys, name_key='name'):
     return json.loads(json.dumps([dict((key, params.get(key)) for key in item_keys)]))
 
 
+# Lists longer than this are not echoed back in the result's ``invocation`` (see
+# compact_invocation).
+INVOCATION_MAX_ITEMS = 20
+
+
+def compact_invocation(params):
+    """The ``invocation`` a result carries, with long lists replaced by their length.
+
+    AnsibleModule echoes every parameter back by default: a site's 2700 tags would travel
+    back to the controller, be decoded, copied and tagged there, only to be dropped (they are
+    shown with -vvv alone). The caller has them in its variables anyway."""
+    args = {}
+    for key, value in params.items():
+        if isinstance(value, list) and len(value) > INVOCATION_MAX_ITEMS:
+            value = '(%d items, not echoed)' % len(value)
+        args[key] = value
+    return {'module_args': args}
+
+
 def run_module(module, handler):
     """Common main: build the connection, let ``handler(module, conn)`` return a Plan
     (or a Plan and a dict of extra result keys), execute it unless in check mode, and
     exit with the standard result."""
+    invocation = compact_invocation(module.params)
     conn = None
     extra_result = {}
     try:
@@ -531,11 +555,11 @@ def run_module(module, handler):
         if conn is not None:
             extra['requests'] = conn.requests
             conn.logout()
-        module.fail_json(msg=exc.msg, **extra)
+        module.fail_json(msg=exc.msg, invocation=invocation, **extra)
     conn.logout()
     result = dict(extra_result)
     result.update({'changed': plan.changed, 'changes': plan.changes(),
-                   'requests': conn.requests})
+                   'requests': conn.requests, 'invocation': invocation})
     if module._diff:
         result['diff'] = plan.diff()
     module.exit_json(**result)

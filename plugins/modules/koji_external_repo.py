@@ -28,7 +28,11 @@ author:
   - kojiforge.koji contributors (@kojiforge)
 extends_documentation_fragment:
   - kojiforge.koji.connection
+  - kojiforge.koji.objects_src
 attributes:
+  action:
+    support: full
+    description: An action plugin on the controller reads O(src).
   check_mode:
     support: full
     description: Decided from reads only (the mirrorlist is fetched, nothing is written).
@@ -278,6 +282,7 @@ def handle(module, conn):
 
 def main():
     argument_spec = connection_argument_spec()
+    argument_spec['src'] = dict(type='path')
     argument_spec.update(repo_spec(False))
     argument_spec['repos'] = dict(type='list', elements='dict', options=repo_spec(True))
     argument_spec['validate_certs'] = dict(type='bool', default=True)

@@ -25,7 +25,11 @@ author:
   - kojiforge.koji contributors (@kojiforge)
 extends_documentation_fragment:
   - kojiforge.koji.connection
+  - kojiforge.koji.objects_src
 attributes:
+  action:
+    support: full
+    description: An action plugin on the controller reads O(src).
   check_mode:
     support: full
     description: Decided from reads only; nothing is written.
@@ -307,6 +311,7 @@ def handle(module, conn):
 
 def main():
     argument_spec = connection_argument_spec()
+    argument_spec['src'] = dict(type='path')
     argument_spec.update(host_spec(False))
     argument_spec['hosts'] = dict(type='list', elements='dict', options=host_spec(True))
     module = AnsibleModule(

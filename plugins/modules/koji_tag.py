@@ -27,7 +27,11 @@ author:
   - kojiforge.koji contributors (@kojiforge)
 extends_documentation_fragment:
   - kojiforge.koji.connection
+  - kojiforge.koji.objects_src
 attributes:
+  action:
+    support: full
+    description: An action plugin on the controller reads O(src).
   check_mode:
     support: full
     description: Decided from reads only; nothing is written.
@@ -386,6 +390,7 @@ def handle(module, conn):
 
 def main():
     argument_spec = connection_argument_spec()
+    argument_spec['src'] = dict(type='path')
     argument_spec.update(tag_spec(False))
     argument_spec['tags'] = dict(type='list', elements='dict', options=tag_spec(True))
     module = AnsibleModule(

@@ -24,7 +24,11 @@ author:
   - kojiforge.koji contributors (@kojiforge)
 extends_documentation_fragment:
   - kojiforge.koji.connection
+  - kojiforge.koji.objects_src
 attributes:
+  action:
+    support: full
+    description: An action plugin on the controller reads O(src).
   check_mode:
     support: full
     description: Decided from reads only; nothing is written.
@@ -234,6 +238,7 @@ def handle(module, conn):
 
 def main():
     argument_spec = connection_argument_spec()
+    argument_spec['src'] = dict(type='path')
     argument_spec.update(user_spec(False))
     argument_spec['users'] = dict(type='list', elements='dict', options=user_spec(True))
     module = AnsibleModule(

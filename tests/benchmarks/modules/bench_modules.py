@@ -27,6 +27,7 @@ changed nothing and created no hub event, since figures of a non-idempotent run 
 be meaningless.
 
 Against the fake hub (default):      python3 bench_modules.py
+The lists in files (src:) instead of variables, as config.yml's koji_<list>_src: --src-files
 The module code alone (no Ansible):   python3 bench_modules.py --engine-only
 Against the demo cluster's hub, the modules running on the hub host with its admin key
 (make integration-real documents the same settings):
@@ -43,9 +44,13 @@ import argparse
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+
+import yaml
 
 TESTS_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, TESTS_DIR)
@@ -139,6 +144,7 @@ class Bench(object):
         self.reader = None
         self.access_log = None
         self.runner = None
+        self.src_dir = None
         real = bool(args.koji or args.server)
         if args.host and not real:
             raise SystemExit('--host needs a real hub: --koji PROFILE or --server URL')
@@ -209,12 +215,24 @@ class Bench(object):
                             'status': 'failed' if result.get('failed') else 'ok'})
         return entries
 
+    def _src_file(self, key, objects):
+        if self.src_dir is None:
+            self.src_dir = tempfile.mkdtemp(prefix='kojiforge-bench-src-')
+        path = os.path.join(self.src_dir, '%s-%d.yml' % (key, len(os.listdir(self.src_dir))))
+        with open(path, 'w') as handle:
+            yaml.safe_dump({'koji_%s' % key: objects}, handle)
+        return path
+
     def run_site(self, label, site, check_mode=False):
         tasks = []
         variables = {}
         for module, key, objects in site:
             params = dict(self.conn)
-            if self.runner:
+            if self.runner and self.args.src_files:
+                # the lists come from YAML files read by the modules' action plugin
+                # (playbooks/config.yml's koji_<list>_src)
+                params['src'] = self._src_file(key, objects)
+            elif self.runner:
                 # the lists come from variables, as in playbooks/config.yml
                 variables['bench_%s' % key] = objects
                 params[key] = '{{ bench_%s }}' % key
@@ -275,6 +293,8 @@ class Bench(object):
             self.proc.wait()
         if self.reader:
             self.reader.close()
+        if self.src_dir:
+            shutil.rmtree(self.src_dir, ignore_errors=True)
 
 
 def removal(site):
@@ -317,6 +337,9 @@ def main():
     parser.add_argument('--engine-only', action='store_true',
                         help='run each module in this process instead of through '
                              'ansible-playbook (the module code alone)')
+    parser.add_argument('--src-files', action='store_true',
+                        help='give the modules their lists in YAML files (src:, read by their '
+                             'action plugin) instead of in variables')
     parser.add_argument('--in-process', action='store_true',
                         help='run the fake hub in this process (it then competes with '
                              'the modules for the interpreter lock with --engine-only)')
@@ -335,7 +358,9 @@ def main():
           % (counts['koji_tag'], listings, counts['koji_external_repo'], counts['koji_target'],
              counts['koji_user'], args.batch_size, hub,
              'in this process' if args.engine_only else
-             'by ansible-playbook on %s' % (args.host or 'localhost')))
+             'by ansible-playbook on %s, lists %s' % (args.host or 'localhost',
+                                                      'in src files' if args.src_files
+                                                      else 'in variables')))
     bench = Bench(args)
     try:
         label = 'first apply'

@@ -34,6 +34,7 @@ import sys
 import uuid
 
 import pytest
+import yaml
 
 INTEGRATION_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, INTEGRATION_DIR)
@@ -260,6 +261,30 @@ def test_tags(target):
     assert_fails_cleanly(target, 'koji_tag', {'name': p + 'base', 'arches': ['x86_64', 'amd-64']},
                          "unknown arch 'amd-64'")
     assert target.anon.getTag(p + 'orphan') is None
+
+
+def test_tags_from_a_src_file(target, tmp_path):
+    """src: the action plugin reads the list from a file on the controller, as data."""
+    p = target.prefix
+    path = tmp_path / 'koji_tags.yml'
+    path.write_text(yaml.safe_dump({'koji_tags': [
+        {'name': p + 'src-base', 'arches': ['x86_64']},
+        {'name': p + 'src-child', 'arches': ['x86_64', 'aarch64'],
+         'extra': {'note': '{{ not templated }}'},
+         'inheritance': [{'parent': p + 'src-base', 'priority': 10}]},
+    ]}))
+
+    def verify():
+        child = target.anon.getTag(p + 'src-child')
+        assert child['extra'] == {'note': '{{ not templated }}'}
+        assert [link['name'] for link in target.anon.getInheritanceData(p + 'src-child')] == \
+            [p + 'src-base']
+
+    applied = check_apply_reapply(target, 'koji_tag', {'src': str(path)}, verify)
+    assert sorted(c['name'] for c in applied['changes']) == [p + 'src-base', p + 'src-child']
+    assert_fails_cleanly(target, 'koji_tag', {'src': str(path), 'tags': [{'name': p + 'x'}]},
+                         'mutually exclusive')
+    assert_fails_cleanly(target, 'koji_tag', {'src': str(tmp_path / 'nowhere.yml')}, 'src:')
 
 
 def test_missing_variable(target):

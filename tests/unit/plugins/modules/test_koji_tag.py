@@ -347,3 +347,25 @@ def test_perm_set_and_removed(hub):
     assert hub.run('koji_tag', name='t1', perm='admin')['changed'] is False
     assert hub.run('koji_tag', name='t1', perm='')['changed'] is True
     assert hub.anon.getTag('t1')['perm'] is None
+
+
+def test_result_does_not_echo_a_long_list_back(hub):
+    tags = [{'name': 'echo-%02d' % i, 'arches': ['x86_64']} for i in range(25)]
+    result = hub.run('koji_tag', tags=tags)
+    assert result['changed'] is True
+    args = result['invocation']['module_args']
+    assert args['tags'] == '(25 items, not echoed)'
+    # short lists and the other parameters are echoed as AnsibleModule does
+    assert args['server'] == hub.conn['server']
+    short = hub.run('koji_tag', tags=tags[:2])
+    assert [t['name'] for t in short['invocation']['module_args']['tags']] == ['echo-00', 'echo-01']
+
+
+def test_failed_result_does_not_echo_secrets_or_long_lists(hub):
+    tags = [{'name': 'echo-%02d' % i, 'inheritance': [{'parent': 'nowhere', 'priority': 1}]}
+            for i in range(25)]
+    result = hub.run('koji_tag', tags=tags)
+    assert result.get('failed')
+    args = result['invocation']['module_args']
+    assert args['tags'] == '(25 items, not echoed)'
+    assert hub.conn['password'] not in repr(result)
