@@ -123,9 +123,10 @@ def test_per_tag_and_per_package_counts(scraped):
     # f40 lists bash and a blocked zsh: blocked entries do not count
     assert series(scraped, "koji_packages_per_tag") == {
         frozenset({("tag", "f40")}): 1, frozenset({("tag", "f40-build")}): 1}
-    # as the hub's listTagged: the zsh build tagged in f40 does not count, f40 blocks zsh
+    # the tag's own tag_listing rows: the zsh build tagged in f40 counts although f40 blocks
+    # zsh (the hub's listTagged would hide it); f40-build: its one bash build
     assert series(scraped, "koji_builds_per_tag") == {
-        frozenset({("tag", "f40")}): 2, frozenset({("tag", "f40-build")}): 1}
+        frozenset({("tag", "f40")}): 3, frozenset({("tag", "f40-build")}): 1}
     # completed builds only: bash has a failed one too
     assert series(scraped, "koji_builds_per_package") == {
         frozenset({("package", "bash")}): 2, frozenset({("package", "zsh")}): 1}
@@ -295,6 +296,27 @@ def test_per_tag_refresh_is_batched(hub, exporter):
     tags, packages = len(hub.state.tags), len(hub.state.packages)
     # one request for the lists, then multicall_batch (4) count calls per request
     assert hub.requests == 1 + math.ceil((2 * tags + packages) / 4)
+
+
+def test_full_recount_makes_two_calls_per_tag_and_one_per_package(hub, exporter):
+    for i in range(7):
+        hub.state.add_tag("extra-%d" % i)
+        hub.state.add_package("extra-%d" % i, "pkg%d" % i, "admin")
+    hub.state.add_package("f40", "pkg-only-listed", "admin")      # a package without builds
+    tags, packages = len(hub.state.tags), len(hub.state.packages)
+    assert (tags, packages) == (9, 10)
+    hub.reset_counters()
+    assert exporter.refresh_counts()
+    # getLastEvent, the newest build, listTags, listPackages, getBuildTargets; then per tag
+    # listPackages(countOnly) and queryHistory(tag_listing, countOnly), per package
+    # listBuilds(countOnly)
+    assert hub.calls == {"getLastEvent": 1, "listTags": 1, "getBuildTargets": 1,
+                         "listPackages": 1 + tags, "queryHistory": tags, "listBuilds": 1 + packages}
+    assert sum(hub.calls.values()) == 5 + 2 * tags + packages
+    samples = parse(exporter.render())
+    assert len(series(samples, "koji_builds_per_tag")) == tags
+    assert len(series(samples, "koji_builds_per_package")) == packages
+    assert value(samples, "koji_builds_per_package", package="pkg-only-listed") == 0
 
 
 def _count_series(exporter):

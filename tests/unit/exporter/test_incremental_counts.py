@@ -3,6 +3,9 @@
 Each test changes the fake hub the way the real one changes (one event per write, history rows
 with create_event/revoke_event), refreshes incrementally, and compares with a full pass read by
 a fresh exporter.
+
+builds_per_tag is the tag's own active tag_listing rows: builds tagged into the tag itself,
+whether or not the tag lists their package, never those it inherits.
 """
 
 import time
@@ -26,7 +29,7 @@ def fixture_family(hub):
     state.add_package("f40-updates", "tmux", "admin")
     add_build(state, "bash", tags=("f40-updates", "f40-updates-testing"))
     add_build(state, "tmux", tags=("f40-updates",))
-    add_build(state, "curl", tags=("f40-updates-testing",))   # curl listed nowhere: not counted
+    add_build(state, "curl", tags=("f40-updates-testing",))   # curl listed nowhere: counted all the same
     # the seeded builds were completed long ago: no refresh looks at them again for being new
     for build in task_data(state).builds.values():
         build["creation_ts"] = build["completion_ts"] = 1.0
@@ -51,6 +54,15 @@ def _incremental(hub, exporter):
     return _figures(counts)
 
 
+def _recounted_tags(hub):
+    """queryHistory calls of the last refresh beyond its one history query: tags recounted."""
+    return hub.calls.get("queryHistory", 0) - 1
+
+
+# the family's builds per tag, as the fixture seeds them (f40 counts zsh, which it blocks)
+FAMILY_BUILDS = {"f40": 3, "f40-build": 1, "f40-updates": 2, "f40-updates-testing": 2}
+
+
 @pytest.fixture(name="started")
 def fixture_started(family, exporter):
     assert exporter.refresh_counts()
@@ -58,12 +70,20 @@ def fixture_started(family, exporter):
     return exporter
 
 
+def test_full_pass_counts_each_tags_own_tag_listing_rows(family, started):
+    figures = _figures(started._counts)  # pylint: disable=protected-access
+    assert figures[1] == FAMILY_BUILDS
+    assert figures == _full(family)
+
+
 def test_no_change_makes_no_count_call(family, started):
     before = _figures(started._counts)  # pylint: disable=protected-access
     figures = _incremental(family, started)
     for method in ("count", "listTagged"):
         assert family.calls.get(method, 0) == 0
-    # listPackages(): the package list only; listBuilds: the three change/total queries
+    # queryHistory: the history query only; listPackages(): the package list only;
+    # listBuilds: the three change/total queries
+    assert family.calls.get("queryHistory") == 1
     assert family.calls.get("listPackages") == 1
     assert family.calls.get("listBuilds") == 3
     assert family.requests == 1
@@ -75,28 +95,68 @@ def test_build_tagged_and_untagged(family, started):
     build = add_build(family.state, "tmux", create_ts=1.0)   # an old build: its creation is not news
     session.tagBuildBypass("f40-updates-testing", build)
     figures = _incremental(family, started)
-    assert family.calls.get("count") == 1 and family.calls.get("listPackages") == 1
+    # one count: the builds of the tag it went into; no package count, no listTagged
+    assert _recounted_tags(family) == 1
+    assert family.calls.get("listPackages") == 1 and "count" not in family.calls
     assert figures == _full(family)
-    assert figures[1]["f40-updates-testing"] == 2
+    assert figures[1]["f40-updates-testing"] == 3
     session.untagBuildBypass("f40-updates", 5)              # bash's build in f40-updates
     figures = _incremental(family, started)
+    assert _recounted_tags(family) == 1
     assert figures == _full(family)
     assert figures[1]["f40-updates"] == 1
+    assert figures[1]["f40-updates-testing"] == 3           # 5 stays tagged there
+
+
+def test_a_build_counts_in_the_tag_it_is_tagged_into_only(family, started):
+    """A build tagged into f40 is inherited by f40-updates and f40-updates-testing (both list
+    bash through f40), yet counts in f40 alone; untagged, f40 falls back."""
+    session = family.session()
+    build = add_build(family.state, "bash", create_ts=1.0)
+    session.tagBuildBypass("f40", build)
+    figures = _incremental(family, started)
+    assert _recounted_tags(family) == 1                    # f40 alone: not its descendants
+    assert figures == _full(family)
+    assert figures[1] == dict(FAMILY_BUILDS, f40=4)
+    session.untagBuildBypass("f40", build)
+    figures = _incremental(family, started)
+    assert figures == _full(family)
+    assert figures[1] == FAMILY_BUILDS
+
+
+def test_tag_and_untag_in_several_tags_between_refreshes(family, started):
+    session = family.session()
+    first = add_build(family.state, "tmux", create_ts=1.0)
+    second = add_build(family.state, "bash", create_ts=1.0)
+    session.tagBuildBypass("f40-updates", first)
+    session.tagBuildBypass("f40-updates-testing", first)
+    session.tagBuildBypass("f40-build", second)
+    session.untagBuildBypass("f40", 2)
+    session.untagBuildBypass("f40-updates-testing", first)   # tagged and untagged since: no change
+    figures = _incremental(family, started)
+    assert _recounted_tags(family) == 4
+    assert figures == _full(family)
+    assert figures[1] == {"f40": 2, "f40-build": 2, "f40-updates": 3, "f40-updates-testing": 2}
 
 
 @pytest.mark.parametrize("change", ["add", "block", "remove"])
-def test_package_listing_in_a_parent_reaches_its_descendants(family, started, change):
+def test_package_listing_changes_no_builds_count(family, started, change):
+    """Listing, blocking or removing a package in a parent recounts that tag's packages only:
+    builds_per_tag counts tag_listing rows, whatever the tag or its children list."""
     session = family.session()
     if change == "add":
-        session.packageListAdd("f40", "curl", owner="admin")      # curl's build in the grandchild counts now
+        session.packageListAdd("f40", "curl", owner="admin")
     elif change == "block":
-        session.packageListBlock("f40", "bash")                   # bash's builds below f40 stop counting
+        session.packageListBlock("f40", "bash")
     else:
         session.packageListRemove("f40", "bash")
     figures = _incremental(family, started)
+    # one package count (f40), no builds count
+    assert _recounted_tags(family) == 0
+    assert family.calls.get("listPackages") == 1 + 1
     assert figures == _full(family)
-    expected_testing = {"add": 2, "block": 0, "remove": 0}[change]
-    assert figures[1]["f40-updates-testing"] == expected_testing
+    assert figures[1] == FAMILY_BUILDS
+    assert figures[0]["f40"] == {"add": 2, "block": 0, "remove": 0}[change]
 
 
 def test_inheritance_change(family, started):
@@ -105,14 +165,17 @@ def test_inheritance_change(family, started):
                                                 "priority": 0, "maxdepth": None, "intransitive": False,
                                                 "noconfig": False, "pkg_filter": "", "delete link": True}])
     figures = _incremental(family, started)
+    assert _recounted_tags(family) == 0 and family.calls.get("listPackages") == 1
     assert figures == _full(family)
-    assert figures[1]["f40-updates"] == 1     # bash no longer inherited: only tmux
+    # bash no longer inherited: its build tagged in f40-updates still counts there
+    assert figures[1] == FAMILY_BUILDS
 
 
 def test_tag_created_and_deleted(family, started):
     session = family.session()
     session.createTag("f41", parent="f40")
     figures = _incremental(family, started)
+    assert _recounted_tags(family) == 1 and family.calls.get("listPackages") == 1 + 1
     assert figures == _full(family)
     assert figures[0]["f41"] == 0 and figures[1]["f41"] == 0
     session.deleteTag("f40-updates")
@@ -186,3 +249,46 @@ def test_full_pass_again_after_the_interval(family, clock):
     assert exporter.refresh_counts() and exporter._counts.kind == "incremental"  # pylint: disable=protected-access
     clock.now += 2
     assert exporter.refresh_counts() and exporter._counts.kind == "full"  # pylint: disable=protected-access
+
+
+def test_a_history_longer_than_the_limit_makes_a_full_pass(family, started, monkeypatch):
+    monkeypatch.setattr(tagcounts, "HISTORY_LIMIT", 1)
+    session = family.session()
+    for tag in ("f40-updates", "f40-build"):
+        session.tagBuildBypass(tag, 7)                      # curl's build: two tag_listing rows
+    family.reset_counters()
+    assert started.refresh_counts()
+    assert started._counts.kind == "full"  # pylint: disable=protected-access
+    assert _figures(started._counts) == _full(family)  # pylint: disable=protected-access
+
+
+def test_a_failed_count_keeps_the_previous_figure_and_forces_a_full_pass(family, started):
+    session = family.session()
+    session.tagBuildBypass("f40", 7)
+    family.fault_hook = lambda method, args, kwargs: (
+        koji.GenericError("database hiccup") if method == "queryHistory" and "tag" in kwargs else None)
+    try:
+        figures = _incremental(family, started)
+    finally:
+        family.fault_hook = None
+    assert figures[1]["f40"] == FAMILY_BUILDS["f40"]         # the previous figure, kept
+    assert started._counts.event is None  # pylint: disable=protected-access
+    family.reset_counters()
+    assert started.refresh_counts()
+    assert started._counts.kind == "full"  # pylint: disable=protected-access
+    assert _figures(started._counts) == _full(family)  # pylint: disable=protected-access
+    assert started._counts.builds_per_tag["f40"] == 4  # pylint: disable=protected-access
+
+
+def test_a_refused_history_query_makes_a_full_pass(family, started):
+    session = family.session()
+    session.tagBuildBypass("f40", 7)
+    family.fault_hook = lambda method, args, kwargs: (
+        koji.GenericError("no history here") if method == "queryHistory" and "afterEvent" in kwargs else None)
+    try:
+        family.reset_counters()
+        assert started.refresh_counts()
+    finally:
+        family.fault_hook = None
+    assert started._counts.kind == "full"  # pylint: disable=protected-access
+    assert _figures(started._counts) == _full(family)  # pylint: disable=protected-access

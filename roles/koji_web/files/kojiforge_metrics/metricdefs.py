@@ -104,7 +104,9 @@ METRICS = (
                'Packages listed directly in the tag (not inherited, not blocked). Cached: see '
                'koji_cache_age_seconds{cache="counts"}.', COUNTS),
     MetricSpec('koji_builds_per_tag', GAUGE, ('tag',),
-               'Builds tagged directly into the tag. Cached: see '
+               'Builds tagged directly into the tag: its active tag_listing entries, not the '
+               'builds it inherits. Unlike the hub\'s listTagged, a build whose package the tag '
+               'does not list (or blocks) still counts. Cached: see '
                'koji_cache_age_seconds{cache="counts"}.', COUNTS),
     MetricSpec('koji_builds_per_package', GAUGE, ('package',),
                'Completed builds of the package. Cached: see '
