@@ -3,7 +3,7 @@ what a builder's certificate may not do, and a graceful kojid reload. Runs in fi
 
 import re
 
-from conftest import BUILDER1, BUILDER2, HUB, READY_TIMEOUT, hub_call, koji, recap, run_playbook, wait_for
+from conftest import BUILDER1, BUILDER2, HUB, READY_TIMEOUT, get_host, hub_call, koji, recap, run_playbook, wait_for
 
 TAG = "kojicluster-build"
 PKG = "kojicluster-hello"
@@ -184,7 +184,12 @@ def test_imported_rpm_in_repo_and_downloadable(hub, builder1):
             return info if info["state"] in (2, 3, 4) else None  # CLOSED, CANCELED, FAILED
 
         task = wait_for("tagBuild task %d finished" % task_id, finished_task, timeout=READY_TIMEOUT)
-        assert task["method"] == "tagBuild" and task["state"] == 2, task  # CLOSED
+        if task["state"] != 2:  # not CLOSED: say why, from the hub and from the builder
+            why = hub.run("koji taskinfo -v %d; koji call getTaskResult %d" % (task_id, task_id))
+            log = get_host(BUILDER2).run("tail -n 60 /var/log/kojid.log; journalctl -u kojid -n 30 --no-pager")
+            raise AssertionError("tagBuild task %d ended in state %s:\n%s\n%s\nkojid.log on %s:\n%s"
+                                 % (task_id, task["state"], why.stdout, why.stderr, BUILDER2, log.stdout))
+        assert task["method"] == "tagBuild"
         assert task["host_id"] == hosts_by_name(hub)[BUILDER2]["id"]
     assert any(b["nvr"] == nvr for b in hub_call(hub, "listTagged", TAG))
 
