@@ -71,7 +71,7 @@ html_use_index = False
 default_role = 'any'
 nitpicky = True
 EOF
-# The generated pages refer to two labels of Ansible's own docsite; without network access
+# The generated pages refer to three labels of Ansible's own docsite; without network access
 # (intersphinx) they would be undefined. They point there instead.
 cat > "$OUT/rst/ansible_docsite.rst" <<'EOF'
 :orphan:
@@ -93,6 +93,14 @@ Ansible configuration settings
 ------------------------------
 
 See `Ansible Configuration Settings <https://docs.ansible.com/projects/ansible/latest/reference_appendices/config.html>`_.
+
+.. _action_plugins:
+
+Action plugins
+--------------
+
+The object modules have an action plugin of the same name, which reads ``src`` on the controller:
+see `Action plugins <https://docs.ansible.com/projects/ansible/latest/plugins/action.html>`_.
 EOF
 sphinx-build -q -W --keep-going -b html -c "$OUT" "$OUT/rst" "$OUT/html"
 

@@ -15,12 +15,12 @@ options:
   src:
     description:
       - A YAML or JSON file on the controller holding the objects to declare, instead of the
-        module's list option: a list of objects as that option takes them, or a mapping with
-        one key whose value is that list (for example a vars file that defines only
-        C(koji_tags)). A relative path is looked for in the C(files/) directories of the role
-        and the playbook, as M(ansible.builtin.copy) does.
+        module's list option. It holds a list of objects as that option takes them, or a
+        mapping with one key whose value is that list (for example a vars file that defines
+        only C(koji_tags)). A relative path is looked for in the C(files/) directories of the role
+        and the playbook, as C(ansible.builtin.copy) does.
       - The file is read by the action plugin on the controller, with the plain YAML loader, as
-        data: it is not templated and cannot be vault-encrypted. For a site of thousands of
+        data. It is not templated and cannot be vault-encrypted. For a site of thousands of
         objects this is much faster than an inventory variable, which Ansible loads, templates
         and finalizes object by object for every task.
       - Mutually exclusive with the list option and with O(name).

@@ -27,9 +27,6 @@ extends_documentation_fragment:
   - kojiforge.koji.connection
   - kojiforge.koji.objects_src
 attributes:
-  action:
-    support: full
-    description: An action plugin on the controller reads O(src).
   check_mode:
     support: full
     description: Decided from reads only; nothing is written.
