@@ -64,6 +64,22 @@ options:
         its own transaction on the hub.
     type: int
     default: 200
+  write_sessions:
+    description:
+      - Number of logged-in sessions the writes are spread over.
+      - The writes of a phase that only touch separate objects (creating tags, their
+        inheritance, external repos, package listings and groups, targets) run on up to
+        this many sessions at once, each object's writes on one session and in order; the
+        hub runs them in its several processes. The first call naming a new package or
+        group runs before the other calls naming it, so that two sessions never both create
+        the same name.
+      - Deletes, hosts, channels and users are always written on one session.
+      - C(1) writes everything on one session, in plan order.
+      - When the hub refuses a call, the batches already sent on the other sessions finish
+        and nothing more is sent; C(applied), C(refused) and C(not_applied) list every call
+        once.
+    type: int
+    default: 3
 requirements:
   - koji (the Koji client library, C(python3-koji) on EL)
 '''

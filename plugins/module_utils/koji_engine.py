@@ -16,6 +16,10 @@ Every module follows the same four steps:
    multicall batches. The hub runs each batch as one transaction in which a
    refused call does not undo its neighbours, so a refusal stops the plan after
    that batch and is reported with what was already applied; a re-run converges.
+   The writes of a phase made only of calls on independent objects (package
+   listings, groups, inheritance of different tags...) are spread over several
+   logged-in sessions (``write_sessions``); each object's writes stay on one
+   session, in order (see ``schedule_writes``).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -53,6 +57,33 @@ READ_WORKERS = 3
 BULK_MIN_NAMES = 50
 BULK_RATIO = 4
 
+# Writes of independent objects are spread over up to this many logged-in sessions (the
+# hub role runs 4 hub processes; kojira and the builders need one).
+DEFAULT_WRITE_SESSIONS = 3
+
+# Hub calls that touch only the object they name, so that the writes of a phase made only
+# of them may run on several sessions at once, each object's writes on one session, in
+# order. A call missing here (deletes, hosts, channels, users, permissions) makes its
+# phase run on one session.
+PARALLEL_METHODS = frozenset((
+    'createTag', 'editTag2', 'setInheritanceData',
+    'addExternalRepoToTag', 'editTagExternalRepo', 'removeExternalRepoFromTag',
+    'packageListAdd', 'packageListBlock', 'packageListUnblock', 'packageListRemove',
+    'packageListSetOwner',
+    'groupListAdd', 'groupListRemove', 'groupPackageListAdd', 'groupPackageListRemove',
+    'createBuildTarget', 'editBuildTarget',
+))
+
+# Calls with which the hub inserts a package or group name the first time it is used.
+# Two transactions inserting the same new name race (one is refused), so in a parallel
+# phase the first call naming each of them runs in a round of its own (where every call
+# names a different one), before the rest: {method: (kind, index of the name argument)}.
+NAME_CREATING = {
+    'packageListAdd': ('package', 1),
+    'packageListBlock': ('package', 1),
+    'groupListAdd': ('group', 1),
+}
+
 # Architecture names Koji deployments use. Koji itself only rejects characters
 # outside [a-zA-Z0-9_-]; a typo such as "x86-64" would be accepted by the hub
 # and silently never match a builder, so the modules check names against this list.
@@ -83,6 +114,7 @@ def connection_argument_spec():
         keytab=dict(type='path'),
         authtype=dict(type='str', choices=['ssl', 'password', 'kerberos']),
         batch_size=dict(type='int', default=DEFAULT_BATCH_SIZE),
+        write_sessions=dict(type='int', default=DEFAULT_WRITE_SESSIONS),
     )
 
 
@@ -119,6 +151,12 @@ class KojiConnection:
         if batch < 1:
             raise KojiModuleError('batch_size must be at least 1')
         self.batch = batch
+        workers = params.get('write_sessions')
+        if workers is None:
+            workers = DEFAULT_WRITE_SESSIONS
+        if workers < 1:
+            raise KojiModuleError('write_sessions must be at least 1')
+        self.write_workers = workers
         self.config = self._config(params)
         if not self.config.get('server'):
             raise KojiModuleError('no hub URL: set "server", or a "koji" profile that '
@@ -126,6 +164,7 @@ class KojiConnection:
         self.opts = koji.grab_session_options(self.config)
         self.session = _counting_session_class()(self.config['server'], self.opts)
         self.read_sessions = [self.session]
+        self.write_sessions = [self.session]
 
     @staticmethod
     def _config(params):
@@ -149,7 +188,10 @@ class KojiConnection:
 
     @property
     def requests(self):
-        return sum(session.requests for session in self.read_sessions)
+        seen = {}
+        for session in self.read_sessions + self.write_sessions:
+            seen[id(session)] = session
+        return sum(session.requests for session in seen.values())
 
     def reader(self, index):
         """The index-th session for parallel reads (the main one first; the others are
@@ -159,8 +201,9 @@ class KojiConnection:
                 _counting_session_class()(self.config['server'], dict(self.opts)))
         return self.read_sessions[index]
 
-    def ensure_logged_in(self):
-        if self.session.logged_in:
+    def ensure_logged_in(self, session=None):
+        session = self.session if session is None else session
+        if session.logged_in:
             return
         config = self.config
         authtype = config.get('authtype')
@@ -173,27 +216,38 @@ class KojiConnection:
                 authtype = 'kerberos'
         try:
             if authtype == 'ssl':
-                self.session.ssl_login(config.get('cert'), None, config.get('serverca'))
+                session.ssl_login(config.get('cert'), None, config.get('serverca'))
             elif authtype == 'password':
-                self.session.opts['user'] = config.get('user')
-                self.session.opts['password'] = config.get('password')
-                if not self.session.login():
+                session.opts['user'] = config.get('user')
+                session.opts['password'] = config.get('password')
+                if not session.login():
                     raise KojiModuleError('password login to %s failed' % config['server'])
             else:
-                self.session.gssapi_login(principal=config.get('principal'),
-                                          keytab=config.get('keytab'))
+                session.gssapi_login(principal=config.get('principal'),
+                                     keytab=config.get('keytab'))
         except KojiModuleError:
             raise
         except Exception as exc:
             raise KojiModuleError('cannot log in to %s (%s): %s'
                                   % (config['server'], authtype, exc))
 
+    def writer(self, index):
+        """The index-th logged-in session for parallel writes (the main one first; the
+        others are sessions of their own, logged in on first use)."""
+        while len(self.write_sessions) <= index:
+            self.write_sessions.append(
+                _counting_session_class()(self.config['server'], dict(self.opts)))
+        session = self.write_sessions[index]
+        self.ensure_logged_in(session)
+        return session
+
     def logout(self):
-        if self.session.logged_in:
-            try:
-                self.session.logout()
-            except Exception:
-                pass  # the session expires on the hub anyway
+        for session in self.write_sessions:
+            if session.logged_in:
+                try:
+                    session.logout()
+                except Exception:
+                    pass  # the session expires on the hub anyway
 
     def call(self, method, *args, **kwargs):
         try:
@@ -382,47 +436,133 @@ class Plan:
         return result
 
     def execute(self, conn):
-        """Run the writes phase by phase in multicall batches. Stops after the first
-        batch in which the hub refused a call."""
+        """Run the writes phase by phase in multicall batches (see ``schedule_writes``).
+        Stops after the first round in which the hub refused a call: the batches already
+        in flight on the other sessions of that round finish, nothing later is sent."""
         if not self.writes:
             return
         conn.ensure_logged_in()
-        ordered = sorted(self.writes, key=lambda write: write.phase)
-        chunks = []
-        for phase in sorted(set(write.phase for write in ordered)):
-            pending = [write for write in ordered if write.phase == phase]
-            for start in range(0, len(pending), conn.batch):
-                chunks.append(pending[start:start + conn.batch])
+        rounds = schedule_writes(self.writes, conn.write_workers)
         applied = []
-        done = 0
-        for chunk in chunks:
-            try:
-                calls = [write.resolved() for write in chunk]
-                results = _run_batch(conn.session, calls)
-            except Exception as exc:
+        for number, lanes in enumerate(rounds):
+            failed, errors, sent = _run_round(conn, lanes, applied)
+            if errors or failed:
+                not_applied = [write.summary() for lane, done in zip(lanes, sent)
+                               for write in lane[done:]]
+                not_applied += [write.summary() for later in rounds[number + 1:]
+                                for lane in later for write in lane]
+            if errors:
                 raise KojiModuleError(
                     'writing to the hub failed: %s; the calls listed in "applied" were '
-                    'made, re-run to converge' % exc, changed=bool(applied), applied=applied,
-                    not_applied=[write.summary() for write in ordered[done:]])
-            done += len(chunk)
-            failed = []
-            for write, result in zip(chunk, results):
-                if result.ok:
-                    applied.append(write.summary())
-                    if write.on_result is not None:
-                        write.on_result(result.value)
-                else:
-                    entry = write.summary()
-                    entry['error'] = str(result.error)
-                    failed.append(entry)
+                    'made, re-run to converge' % errors[0], changed=bool(applied),
+                    applied=applied, not_applied=not_applied)
             if failed:
                 raise KojiModuleError(
-                    'the hub refused %d of %d call(s) (first: %s %s: %s); the calls listed '
+                    'the hub refused %d call(s) (first: %s %s: %s); the calls listed '
                     'in "applied" were made, re-run to converge'
-                    % (len(failed), len(chunk), failed[0]['type'], failed[0]['name'],
+                    % (len(failed), failed[0]['type'], failed[0]['name'],
                        failed[0]['error']),
                     changed=bool(applied), applied=applied, refused=failed,
-                    not_applied=[write.summary() for write in ordered[done:]])
+                    not_applied=not_applied)
+
+
+def schedule_writes(writes, workers):
+    """Order a plan's writes into rounds, each a list of lanes (lists of writes), that run
+    one after the other; the lanes of a round run at once, each on its own session.
+
+    Phases run in order. A phase with a call outside PARALLEL_METHODS, or a single
+    worker, is one round of one lane: every write in plan order. Otherwise the phase
+    is split into at most two rounds: first the calls that may create a package or
+    group name (NAME_CREATING), one per name, then the rest; in each, the writes are
+    dealt to ``workers`` lanes object by object (all writes of an object in one lane, in
+    plan order), the lanes kept about equal in length. The only calls moved ahead of
+    others of their object are those first uses, and the only order they could break
+    is with calls on another package or group of that object."""
+    ordered = sorted(writes, key=lambda write: write.phase)  # stable: plan order kept
+    rounds = []
+    for phase in sorted(set(write.phase for write in ordered)):
+        pending = [write for write in ordered if write.phase == phase]
+        if workers <= 1 or any(w.method not in PARALLEL_METHODS for w in pending):
+            rounds.append([pending])
+            continue
+        first, rest, named = [], [], set()
+        for write in pending:
+            creates = NAME_CREATING.get(write.method)
+            if creates is not None:
+                key = (creates[0], write.args[creates[1]])
+                if key not in named:
+                    named.add(key)
+                    first.append(write)
+                    continue
+            rest.append(write)
+        for part in (first, rest):
+            if part:
+                rounds.append(_deal(part, workers))
+    return rounds
+
+
+def _deal(writes, workers):
+    """Deal writes to at most ``workers`` lanes, all of an object's in one lane."""
+    by_object = {}
+    order = []
+    for write in writes:
+        key = (write.obj_type, write.obj_name)
+        if key not in by_object:
+            by_object[key] = []
+            order.append(key)
+        by_object[key].append(write)
+    lanes = [[] for _ in range(min(workers, len(order)))]
+    for key in sorted(order, key=lambda k: -len(by_object[k])):
+        min(lanes, key=len).extend(by_object[key])
+    return lanes
+
+
+def _run_round(conn, lanes, applied):
+    """Run the lanes of a round, each in batches on its own logged-in session (the
+    main session alone for a single lane). Returns (refused calls, exceptions, number of
+    writes sent per lane); appends what the hub applied to ``applied``."""
+    failed = []
+    errors = []
+    sent = [0] * len(lanes)
+    lock = threading.Lock()
+
+    def run_lane(index, session):
+        lane = lanes[index]
+        for start in range(0, len(lane), conn.batch):
+            with lock:
+                if failed or errors:
+                    return
+            chunk = lane[start:start + conn.batch]
+            try:
+                calls = [write.resolved() for write in chunk]
+                results = _run_batch(session, calls)
+            except Exception as exc:
+                with lock:
+                    errors.append(exc)
+                return
+            with lock:
+                sent[index] = start + len(chunk)
+                for write, result in zip(chunk, results):
+                    if result.ok:
+                        applied.append(write.summary())
+                        if write.on_result is not None:
+                            write.on_result(result.value)
+                    else:
+                        entry = write.summary()
+                        entry['error'] = str(result.error)
+                        failed.append(entry)
+
+    if len(lanes) == 1:
+        run_lane(0, conn.session)
+        return failed, errors, sent
+    sessions = [conn.writer(index) for index in range(len(lanes))]
+    threads = [threading.Thread(target=run_lane, args=(index, session))
+               for index, session in enumerate(sessions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return failed, errors, sent
 
 
 class Validator:

@@ -169,6 +169,7 @@ class Bench(object):
             self.conn = {'server': match.group(1), 'user': match.group(2),
                          'password': match.group(3)}
         self.conn['batch_size'] = args.batch_size
+        self.conn['write_sessions'] = args.write_sessions
         if not args.engine_only:
             self.runner = PlaybookRunner(host=args.host, inventory=args.inventory)
         if args.read_via:
@@ -317,6 +318,8 @@ def main():
     parser.add_argument('--external-repos', type=int, default=40)
     parser.add_argument('--owners', type=int, default=25)
     parser.add_argument('--batch-size', type=int, default=200)
+    parser.add_argument('--write-sessions', type=int, default=3,
+                        help='the modules\' write_sessions (1: every write on one session)')
     parser.add_argument('--prefix', default='', help='name prefix for every object')
     parser.add_argument('--koji', help='koji profile of a real hub (on --host when given)')
     parser.add_argument('--server', help='hub URL of a real hub')
@@ -354,9 +357,9 @@ def main():
     else:
         hub = 'fake hub (%s)' % ('in process' if args.in_process else 'own process')
     print('synthetic site: %d tags, %d package listings, %d external repos, %d targets, '
-          '%d users; batch size %d; hub: %s; modules run %s'
+          '%d users; batch size %d, write sessions %d; hub: %s; modules run %s'
           % (counts['koji_tag'], listings, counts['koji_external_repo'], counts['koji_target'],
-             counts['koji_user'], args.batch_size, hub,
+             counts['koji_user'], args.batch_size, args.write_sessions, hub,
              'in this process' if args.engine_only else
              'by ansible-playbook on %s, lists %s' % (args.host or 'localhost',
                                                       'in src files' if args.src_files

@@ -311,7 +311,7 @@ def test_mid_batch_refusal_reports_applied_and_rerun_converges(hub):
         return None
 
     hub.hub.fault_hook = refuse_one
-    result = hub.run('koji_tag', tags=tags, batch_size=3)
+    result = hub.run('koji_tag', tags=tags, batch_size=3, write_sessions=1)
     assert result.get('failed') is True
     assert 'simulated refusal for bt-04' in result['msg']
     assert result['changed'] is True
@@ -323,7 +323,7 @@ def test_mid_batch_refusal_reports_applied_and_rerun_converges(hub):
         'bt-06', 'bt-07', 'bt-08', 'bt-09']
     existing = sorted(t['name'] for t in hub.anon.listTags())
     assert existing == applied
-    rerun = hub.run('koji_tag', tags=tags, batch_size=3)
+    rerun = hub.run('koji_tag', tags=tags, batch_size=3, write_sessions=1)
     assert not rerun.get('failed'), rerun
     assert sorted(c['name'] for c in rerun['changes']) == [
         'bt-04', 'bt-06', 'bt-07', 'bt-08', 'bt-09']
@@ -369,3 +369,33 @@ def test_failed_result_does_not_echo_secrets_or_long_lists(hub):
     args = result['invocation']['module_args']
     assert args['tags'] == '(25 items, not echoed)'
     assert hub.conn['password'] not in repr(result)
+
+
+def test_refusal_with_parallel_writes_reports_every_call_once_and_rerun_converges(hub):
+    tags = [{'name': 'pt-%02d' % i, 'arches': ['x86_64']} for i in range(10)]
+    names = [t['name'] for t in tags]
+
+    def refuse_one(method, args, kwargs):
+        if method == 'createTag' and args[0] == 'pt-04':
+            return koji.GenericError('simulated refusal for pt-04')
+        return None
+
+    hub.hub.fault_hook = refuse_one
+    try:
+        result = hub.run('koji_tag', tags=tags, batch_size=2, write_sessions=3)
+    finally:
+        hub.hub.fault_hook = None
+    assert result.get('failed') is True
+    assert 'simulated refusal for pt-04' in result['msg']
+    applied = sorted(a['name'] for a in result['applied'])
+    not_applied = sorted(n['name'] for n in result['not_applied'])
+    assert [f['name'] for f in result['refused']] == ['pt-04']
+    # every call is in exactly one list, and the hub holds exactly the applied ones
+    assert sorted(applied + not_applied + ['pt-04']) == names
+    assert sorted(t['name'] for t in hub.anon.listTags()) == applied
+    rerun = hub.run('koji_tag', tags=tags, batch_size=2, write_sessions=3)
+    assert not rerun.get('failed'), rerun
+    assert sorted(c['name'] for c in rerun['changes']) == sorted(not_applied + ['pt-04'])
+    mark = hub.mark()
+    assert hub.run('koji_tag', tags=tags, batch_size=2, write_sessions=3)['changed'] is False
+    hub.assert_unchanged(mark)
