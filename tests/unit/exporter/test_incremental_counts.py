@@ -8,6 +8,7 @@ builds_per_tag is the tag's own active tag_listing rows: builds tagged into the 
 whether or not the tag lists their package, never those it inherits.
 """
 
+import contextlib
 import time
 
 import koji
@@ -44,6 +45,17 @@ def _full(hub):
     exporter = Exporter(Settings(hub.url, timeout=5, multicall_batch=4), clock=FixedClock())
     assert exporter.refresh_counts()
     return _figures(exporter._counts)  # pylint: disable=protected-access
+
+
+@contextlib.contextmanager
+def _refusing(hub, matches, message):
+    """The hub refuses, with a GenericError(message), every call that matches(method, kwargs)."""
+    hub.fault_hook = lambda method, args, kwargs: (
+        koji.GenericError(message) if matches(method, kwargs) else None)
+    try:
+        yield
+    finally:
+        hub.fault_hook = None
 
 
 def _incremental(hub, exporter):
@@ -265,12 +277,9 @@ def test_a_history_longer_than_the_limit_makes_a_full_pass(family, started, monk
 def test_a_failed_count_keeps_the_previous_figure_and_forces_a_full_pass(family, started):
     session = family.session()
     session.tagBuildBypass("f40", 7)
-    family.fault_hook = lambda method, args, kwargs: (
-        koji.GenericError("database hiccup") if method == "queryHistory" and "tag" in kwargs else None)
-    try:
+    with _refusing(family, lambda method, kwargs: method == "queryHistory" and "tag" in kwargs,
+                   "database hiccup"):
         figures = _incremental(family, started)
-    finally:
-        family.fault_hook = None
     assert figures[1]["f40"] == FAMILY_BUILDS["f40"]         # the previous figure, kept
     assert started._counts.event is None  # pylint: disable=protected-access
     family.reset_counters()
@@ -283,12 +292,9 @@ def test_a_failed_count_keeps_the_previous_figure_and_forces_a_full_pass(family,
 def test_a_refused_history_query_makes_a_full_pass(family, started):
     session = family.session()
     session.tagBuildBypass("f40", 7)
-    family.fault_hook = lambda method, args, kwargs: (
-        koji.GenericError("no history here") if method == "queryHistory" and "afterEvent" in kwargs else None)
-    try:
+    with _refusing(family, lambda method, kwargs: method == "queryHistory" and "afterEvent" in kwargs,
+                   "no history here"):
         family.reset_counters()
         assert started.refresh_counts()
-    finally:
-        family.fault_hook = None
     assert started._counts.kind == "full"  # pylint: disable=protected-access
     assert _figures(started._counts) == _full(family)  # pylint: disable=protected-access
