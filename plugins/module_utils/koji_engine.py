@@ -511,7 +511,7 @@ def _deal(writes, workers):
             by_object[key] = []
             order.append(key)
         by_object[key].append(write)
-    lanes = [[] for _ in range(min(workers, len(order)))]
+    lanes = [[] for _lane in range(min(workers, len(order)))]
     for key in sorted(order, key=lambda k: -len(by_object[k])):
         min(lanes, key=len).extend(by_object[key])
     return lanes
