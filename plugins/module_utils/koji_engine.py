@@ -188,18 +188,18 @@ class KojiConnection:
 
     @property
     def requests(self):
-        seen = {}
-        for session in self.read_sessions + self.write_sessions:
-            seen[id(session)] = session
-        return sum(session.requests for session in seen.values())
+        # both lists start with the main session
+        return sum(session.requests for session in self.read_sessions + self.write_sessions[1:])
+
+    def _nth_session(self, sessions, index):
+        while len(sessions) <= index:
+            sessions.append(_counting_session_class()(self.config['server'], dict(self.opts)))
+        return sessions[index]
 
     def reader(self, index):
         """The index-th session for parallel reads (the main one first; the others are
         anonymous sessions of their own, made on first use)."""
-        while len(self.read_sessions) <= index:
-            self.read_sessions.append(
-                _counting_session_class()(self.config['server'], dict(self.opts)))
-        return self.read_sessions[index]
+        return self._nth_session(self.read_sessions, index)
 
     def ensure_logged_in(self, session=None):
         session = self.session if session is None else session
@@ -234,10 +234,7 @@ class KojiConnection:
     def writer(self, index):
         """The index-th logged-in session for parallel writes (the main one first; the
         others are sessions of their own, logged in on first use)."""
-        while len(self.write_sessions) <= index:
-            self.write_sessions.append(
-                _counting_session_class()(self.config['server'], dict(self.opts)))
-        session = self.write_sessions[index]
+        session = self._nth_session(self.write_sessions, index)
         self.ensure_logged_in(session)
         return session
 
@@ -446,24 +443,23 @@ class Plan:
         applied = []
         for number, lanes in enumerate(rounds):
             failed, errors, sent = _run_round(conn, lanes, applied)
-            if errors or failed:
-                not_applied = [write.summary() for lane, done in zip(lanes, sent)
-                               for write in lane[done:]]
-                not_applied += [write.summary() for later in rounds[number + 1:]
-                                for lane in later for write in lane]
+            if not (errors or failed):
+                continue
+            not_applied = [write.summary() for lane, done in zip(lanes, sent)
+                           for write in lane[done:]]
+            not_applied += [write.summary() for later in rounds[number + 1:]
+                            for lane in later for write in lane]
             if errors:
                 raise KojiModuleError(
                     'writing to the hub failed: %s; the calls listed in "applied" were '
                     'made, re-run to converge' % errors[0], changed=bool(applied),
                     applied=applied, not_applied=not_applied)
-            if failed:
-                raise KojiModuleError(
-                    'the hub refused %d call(s) (first: %s %s: %s); the calls listed '
-                    'in "applied" were made, re-run to converge'
-                    % (len(failed), failed[0]['type'], failed[0]['name'],
-                       failed[0]['error']),
-                    changed=bool(applied), applied=applied, refused=failed,
-                    not_applied=not_applied)
+            raise KojiModuleError(
+                'the hub refused %d call(s) (first: %s %s: %s); the calls listed '
+                'in "applied" were made, re-run to converge'
+                % (len(failed), failed[0]['type'], failed[0]['name'], failed[0]['error']),
+                changed=bool(applied), applied=applied, refused=failed,
+                not_applied=not_applied)
 
 
 def schedule_writes(writes, workers):
