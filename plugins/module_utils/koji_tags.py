@@ -7,7 +7,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_engine import (
-    BULK_MIN_NAMES, Plan, Validator, lookup_by_name, read_values, same_arches, split_arches,
+    BULK_MIN_NAMES, BULK_RATIO, Plan, Validator, lookup_by_name, read_values, same_arches,
+    split_arches,
+)
+from ansible_collections.kojiforge.koji.plugins.module_utils.koji_inheritance import (
+    full_inheritance, group_rows_by_tag, links_by_tag, tag_groups,
 )
 
 # phases of a tag plan: tags exist before inheritance links them, links before
@@ -20,6 +24,7 @@ PHASE_GROUPS = 50
 PHASE_DELETE = 90
 
 TAG_ATTRS = ('arches', 'perm', 'locked', 'maven_support', 'maven_include_all')
+USER_TYPES = (0, 1, 2)  # koji.USERTYPES: NORMAL, HOST, GROUP (listUsers takes one at a time)
 MAX_ANCESTOR_ROUNDS = 20
 
 
@@ -61,6 +66,8 @@ class TagPlanner:
         self.info = {}          # name -> getTag() of existing tags read
         self.ids = {}           # name -> id (existing, and created during execution)
         self.inheritance = {}   # name -> getInheritanceData() of existing tags read
+        self.bulk_links = False  # whether self.inheritance holds every tag of the hub
+        self.listing_owners = []  # user ids whose listings are read (instead of per tag)
         self.repos = {}         # external repo name -> info
         self.tag_repos = {}
         self.listings = {}
@@ -160,12 +167,25 @@ class TagPlanner:
         with_extra = [name for name in sorted(self.present)
                       if self.declared[name].get('extra') is not None
                       and found.get(name) is not None and 'extra' not in found[name]]
+        # many package listings to read: perhaps in fewer calls by owner (see _listing_calls)
+        listing_tags = [name for name in sorted(self.present) if found.get(name) is not None
+                        and (self.declared[name].get('packages') is not None
+                             or self.declared[name].get('blocked_packages') is not None)]
+        list_users = self.bulk and len(listing_tags) >= BULK_MIN_NAMES
         calls = [('getTag', [name], {}) for name in with_extra]
         calls += [('getExternalRepo', [name], {}) for name in sorted(repo_names)]
         calls += [('getUser', [name], {}) for name in sorted(owners)]
         if need_perms:
             calls.append(('getAllPerms', [], {}))
+        if list_users:
+            calls += [('listUsers', [], {'userType': usertype}) for usertype in USER_TYPES]
         values = read_values(self.conn, calls)
+        if list_users:
+            users = values[-len(USER_TYPES):]
+            values = values[:-len(USER_TYPES)]
+            user_ids = sorted(set(user['id'] for listed in users for user in listed))
+            if len(user_ids) * BULK_RATIO <= len(listing_tags):
+                self.listing_owners = user_ids
         for index, name in enumerate(with_extra):
             found[name] = values[index] or found[name]
         values = values[len(with_extra):]
@@ -190,21 +210,35 @@ class TagPlanner:
         repo_tags = [name for name in existing
                      if self.declared[name].get('external_repos') is not None]
         bulk_repos = self.bulk and len(repo_tags) >= BULK_MIN_NAMES
+        # the same for the inheritance links, and for the comps groups: the hub's rows of
+        # those tables, from which the groups each tag sees (inherited ones too) follow
+        self.bulk_links = self.bulk and len(existing) >= BULK_MIN_NAMES
+        group_tags = [name for name in existing if self.declared[name].get('groups') is not None]
+        bulk_groups = self.bulk_links and len(group_tags) >= BULK_MIN_NAMES
         calls = []
         if bulk_repos:
             calls.append(('getTagExternalRepos', [], {}))
+        calls += [self._owner_listing_call(user_id) for user_id in self.listing_owners]
+        if self.bulk_links:
+            calls.append(('queryHistory', [], {'tables': ['tag_inheritance'], 'active': True}))
+        if bulk_groups:
+            calls.append(('queryHistory', [], {
+                'tables': ['group_config', 'group_package_listing'], 'active': True}))
         for name in existing:
             tag = self.declared[name]
-            calls.append(('getInheritanceData', [name], {}))
+            if not self.bulk_links:
+                calls.append(('getInheritanceData', [name], {}))
             if tag.get('external_repos') is not None and not bulk_repos:
                 calls.append(('getTagExternalRepos', [name], {}))
-            if tag.get('packages') is not None or tag.get('blocked_packages') is not None:
+            if ((tag.get('packages') is not None or tag.get('blocked_packages') is not None)
+                    and not self.listing_owners):
                 calls.append(self._listing_call(name, inherited=False))
-            if tag.get('groups') is not None:
+            if tag.get('groups') is not None and not bulk_groups:
                 calls.append(self._groups_call(name, inherit=False))
         # parents that are not declared: their inheritance, for cycle detection
         outside = [name for name in sorted(referenced - set(self.declared)) if name in self.info]
-        calls += [('getInheritanceData', [name], {}) for name in outside]
+        if not self.bulk_links:
+            calls += [('getInheritanceData', [name], {}) for name in outside]
         values = iter(read_values(self.conn, calls))
         if bulk_repos:
             links = {}
@@ -212,19 +246,49 @@ class TagPlanner:
                 links.setdefault(link['tag_name'], []).append(link)
             for name in repo_tags:
                 self.tag_repos[name] = sorted(links.get(name, []), key=lambda r: r['priority'])
+        if self.listing_owners:
+            rows = {}
+            for _user in self.listing_owners:
+                for row in _flatten(next(values)):
+                    rows.setdefault(row['tag_name'], []).append(row)
+            for name in existing:
+                tag = self.declared[name]
+                if tag.get('packages') is not None or tag.get('blocked_packages') is not None:
+                    self.listings[name] = rows.get(name, [])
+        if self.bulk_links:
+            # every tag's links: tags that are absent have no parents
+            self.inheritance = links_by_tag(next(values)['tag_inheritance'])
+            for name in existing + outside:
+                self.inheritance.setdefault(name, [])
+        if bulk_groups:
+            configs, packages = group_rows_by_tag(next(values))
+            for name in group_tags:
+                self.groups[name] = tag_groups(name, full_inheritance(name, self.inheritance),
+                                               configs, packages)
         for name in existing:
             tag = self.declared[name]
-            self.inheritance[name] = next(values)
+            if not self.bulk_links:
+                self.inheritance[name] = next(values)
             if tag.get('external_repos') is not None and not bulk_repos:
                 self.tag_repos[name] = next(values)
-            if tag.get('packages') is not None or tag.get('blocked_packages') is not None:
+            if ((tag.get('packages') is not None or tag.get('blocked_packages') is not None)
+                    and not self.listing_owners):
                 self.listings[name] = next(values)
-            if tag.get('groups') is not None:
+            if tag.get('groups') is not None and not bulk_groups:
                 self.groups[name] = next(values)
-        for name in outside:
-            self.inheritance[name] = next(values)
+        if not self.bulk_links:
+            for name in outside:
+                self.inheritance[name] = next(values)
         self._read_inherited()
         self._read_ancestors()
+
+    @staticmethod
+    def _owner_listing_call(user_id):
+        """Every listing a user owns, in every tag: when the hub has far fewer users than
+        the request has tags with listings, a call per user (all of them, so that listings
+        whose owner the declaration does not name are seen too) replaces a call per tag."""
+        return ('listPackages', [], {'userID': user_id, 'with_dups': True,
+                                     'with_owners': True, 'with_blocked': True})
 
     def _listing_call(self, name, inherited):
         return ('listPackages', [], {'tagID': self.ids[name], 'inherited': inherited,
@@ -232,7 +296,7 @@ class TagPlanner:
 
     def _groups_call(self, name, inherit):
         return ('getTagGroups', [name], {'inherit': inherit, 'incl_pkgs': True,
-                                         'incl_reqs': False})
+                                         'incl_reqs': False, 'incl_blocked': True})
 
     def _read_inherited(self):
         """Direct listings and groups were read first (small answers); read what the
@@ -250,8 +314,9 @@ class TagPlanner:
                 calls.append(self._listing_call(name, inherited=True))
                 targets.append((self.listings, name))
         for name, groups in sorted(self.groups.items()):
-            current = dict((g['name'], set(p['package'] for p in g['packagelist']))
-                           for g in groups)
+            current = dict((g['name'], set(p['package'] for p in g['packagelist']
+                                           if not p['blocked']))
+                           for g in groups if not g['blocked'])
             wanted = self.declared[name]['groups']
             if any(group not in current or set(pkgs) - current[group]
                    for group, pkgs in wanted.items()):
@@ -262,7 +327,9 @@ class TagPlanner:
 
     def _read_ancestors(self):
         """Follow undeclared ancestors until their inheritance is known (few rounds:
-        one per level of undeclared ancestry)."""
+        one per level of undeclared ancestry). Not needed when every tag's links were read."""
+        if self.bulk_links:
+            return
         for _round in range(MAX_ANCESTOR_ROUNDS):
             missing = set()
             for name, data in self.inheritance.items():
@@ -403,8 +470,8 @@ class TagPlanner:
                                                 if r['blocked'])
         if name in self.groups:
             before['groups'] = dict(
-                (g['name'], sorted(p['package'] for p in g['packagelist']))
-                for g in self.groups[name])
+                (g['name'], sorted(p['package'] for p in g['packagelist'] if not p['blocked']))
+                for g in self.groups[name] if not g['blocked'])
         return before
 
     def _after(self, tag, before):
@@ -634,30 +701,48 @@ class TagPlanner:
         if tag.get('groups') is None:
             return
         tag_id = self.ids.get(name)
+        # blocked entries included: the hub adds a group or package blocked in the tag or
+        # above it back only with force (and force would rewrite an entry that is not blocked)
         current = dict((g['name'], g) for g in self.groups.get(name, []))
         calls = []
         for group, pkgs in sorted(tag['groups'].items()):
             cur = current.get(group)
-            if cur is None:
-                calls.append(('add group %s' % group, 'groupListAdd', (name, group)))
+            if cur is None or cur['blocked']:
+                calls.append(('%s group %s' % ('unblock' if cur else 'add', group),
+                              'groupListAdd', (name, group), {'force': True} if cur else {}))
                 cur_pkgs = {}
             else:
-                cur_pkgs = dict((p['package'], p['tag_id']) for p in cur['packagelist'])
+                cur_pkgs = dict((p['package'], p) for p in cur['packagelist'])
             for pkg in sorted(set(pkgs)):
-                if pkg not in cur_pkgs:
-                    calls.append(('add %s to group %s' % (pkg, group), 'groupPackageListAdd',
-                                  (name, group, pkg)))
-            for pkg, owner_tag in sorted(cur_pkgs.items()):
-                if owner_tag == tag_id and pkg not in pkgs:
+                entry = cur_pkgs.get(pkg)
+                if entry is None or entry['blocked']:
+                    calls.append(('%s %s %s group %s' % ('unblock' if entry else 'add', pkg,
+                                                         'in' if entry else 'to', group),
+                                  'groupPackageListAdd', (name, group, pkg),
+                                  {'force': True} if entry else {}))
+            for pkg, entry in sorted(cur_pkgs.items()):
+                if entry['tag_id'] == tag_id and not entry['blocked'] and pkg not in pkgs:
                     calls.append(('remove %s from group %s' % (pkg, group),
-                                  'groupPackageListRemove', (name, group, pkg)))
+                                  'groupPackageListRemove', (name, group, pkg), {}))
         for group, cur in sorted(current.items()):
-            if cur['tag_id'] == tag_id and group not in tag['groups']:
-                calls.append(('remove group %s' % group, 'groupListRemove', (name, group)))
+            if cur['tag_id'] == tag_id and not cur['blocked'] and group not in tag['groups']:
+                calls.append(('remove group %s' % group, 'groupListRemove', (name, group), {}))
         if calls:
             self._obj(name)
-            for description, method, args in calls:
-                self.plan.add(PHASE_GROUPS, 'tag', name, description, method, *args)
+            for description, method, args, kwargs in calls:
+                self.plan.add(PHASE_GROUPS, 'tag', name, description, method, *args, **kwargs)
+
+
+def _flatten(rows):
+    """listPackages(with_dups=True) rows: a flat list (hubs before 1.26 gave a list per
+    package)."""
+    flat = []
+    for row in rows:
+        if isinstance(row, list):
+            flat.extend(row)
+        else:
+            flat.append(row)
+    return flat
 
 
 class _LazyLink:

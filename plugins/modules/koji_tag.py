@@ -145,6 +145,9 @@ options:
         packages. A build tag needs C(build) and C(srpm-build).
       - Groups and group packages inherited from a parent count as present; groups and
         group packages set directly on the tag but not given are removed.
+      - A group or group package given here that the tag or one of its parents blocks is
+        unblocked in the tag (added with C(force)). Blocks of groups and packages not given
+        are left alone.
     type: dict
   tags:
     description:

@@ -365,7 +365,8 @@ class HubAPI(object):
         return result
 
     # ---- history ----------------------------------------------------------------------
-    HISTORY_TABLES = ('tag_inheritance', 'tag_packages', 'tag_listing')
+    HISTORY_TABLES = ('tag_inheritance', 'tag_packages', 'tag_listing', 'group_config',
+                      'group_package_listing')
 
     def _history_names(self, table, row):
         """The name fields the hub joins into a history row (tags and packages never vanish)."""
@@ -374,6 +375,8 @@ class HubAPI(object):
             named['parent.name'] = self.state.tags.get(row['parent_id'], {}).get('name')
         elif table == 'tag_packages':
             named['package.name'] = self.state.packages[row['package_id']]
+        elif table.startswith('group_'):
+            named['group.name'] = self.state.groups[row['group_id']]
         else:
             build = self.state.extra['tasks'].builds[row['build_id']]
             named.update({'name': self.state.packages[build['package_id']],
@@ -382,10 +385,11 @@ class HubAPI(object):
         return named
 
     def queryHistory(self, tables=None, queryOpts=None, **kwargs):
-        """The hub's query_history for tag_inheritance, tag_packages and tag_listing, filtered
-        by ``afterEvent`` (created or revoked after it), ``active`` and ``tag`` (an id, a name or
-        a dict with either, as the hub's get_tag_id; an unknown one raises as there; in
-        tag_inheritance the tag may be the child or the parent); a dict of table name -> rows
+        """The hub's query_history for tag_inheritance, tag_packages, tag_listing, group_config
+        and group_package_listing, filtered by ``afterEvent`` (created or revoked after it),
+        ``active`` and ``tag`` (an id, a name or a dict with either, as the hub's get_tag_id; an
+        unknown one raises as there; in tag_inheritance the tag may be the child or the parent);
+        a dict of table name -> rows
         with create_event/revoke_event/active and the table's fields. ``queryOpts`` applies to
         each table on its own: with countOnly each table's value is its number of rows."""
         unsupported = set(kwargs) - {'afterEvent', 'active', 'tag'}
@@ -615,6 +619,9 @@ class HubAPI(object):
                     if not with_blocked and entry['blocked']:
                         continue
                     rows.append(self._package_row(pid, entry, with_owners))
+            if tagID is None and not with_dups:
+                # the hub keys its answer by package: one row per package, the last one read
+                rows = list(dict((row['package_id'], row) for row in rows).values())
         if prefix:
             rows = [r for r in rows if r['package_name'].lower().startswith(prefix.lower())]
         return apply_query_opts(rows, queryOpts)
@@ -829,6 +836,9 @@ class HubAPI(object):
 
     def groupListBlock(self, taginfo, grpinfo):
         return self.groupListAdd(taginfo, grpinfo, block=True)
+
+    def groupPackageListBlock(self, taginfo, grpinfo, pkg_name):
+        return self.groupPackageListAdd(taginfo, grpinfo, pkg_name, block=True)
 
     def groupPackageListAdd(self, taginfo, grpinfo, pkg_name, block=False, force=False,
                             **opts):

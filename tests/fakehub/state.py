@@ -139,7 +139,8 @@ class HubState(object):
 
     def _versioned_rows(self):
         """The active rows of the history tables, as tuples of (field, value) pairs."""
-        rows = {'tag_inheritance': set(), 'tag_packages': set(), 'tag_listing': set()}
+        rows = {'tag_inheritance': set(), 'tag_packages': set(), 'tag_listing': set(),
+                'group_config': set(), 'group_package_listing': set()}
         for child, links in self.inheritance.items():
             for parent, link in links.items():
                 rows['tag_inheritance'].add((('tag_id', child), ('parent_id', parent)) + tuple(
@@ -149,6 +150,16 @@ class HubState(object):
                 rows['tag_packages'].add((('package_id', pkg_id), ('tag_id', tag_id),
                                           ('blocked', entry['blocked']),
                                           ('extra_arches', entry['extra_arches'])))
+        for tag_id, groups in self.tag_groups.items():
+            for group_id, cfg in groups.items():
+                rows['group_config'].add((('group_id', group_id), ('tag_id', tag_id))
+                                         + tuple(sorted(cfg.items())))
+        for tag_id, groups in self.group_packages.items():
+            for group_id, pkgs in groups.items():
+                for pkg, cfg in pkgs.items():
+                    rows['group_package_listing'].add(
+                        (('group_id', group_id), ('tag_id', tag_id), ('package', pkg))
+                        + tuple(sorted(cfg.items())))
         tagged = getattr(self.extra.get('tasks'), 'tagged', {})
         for tag_id, build_ids in tagged.items():
             for build_id in build_ids:
@@ -369,12 +380,22 @@ class HubState(object):
         """The ordered ancestors of a tag: a list of (parent id, cumulative filters).
 
         Follows the hub's walk: depth first by priority, loops pruned, intransitive
-        links ignored below the root, maxdepth propagated, package filters cumulative.
+        links ignored below the root, maxdepth propagated, package filters cumulative, the
+        noconfig flag kept for the later links of a tag once one link had it, and a tag met
+        again walked again unless an earlier visit reached at least as deep, was not
+        noconfig where this one is not, and had no package filter.
         """
         order = []
-        seen = set()
+        visits = {}
 
-        def walk(tid, top, depth_left, filters, at_root):
+        def covered(parent_id, depth, noconfig):
+            for old_depth, old_noconfig, old_filters in visits.get(parent_id, ()):
+                deep_enough = old_depth is None or (depth is not None and old_depth >= depth)
+                if deep_enough and not (old_noconfig and not noconfig) and not old_filters:
+                    return True
+            return False
+
+        def walk(tid, top, depth_left, filters, noconfig, at_root):
             if depth_left is not None and depth_left < 1:
                 return
             links = sorted(self.inheritance.get(tid, {}).items(),
@@ -390,14 +411,15 @@ class HubState(object):
                         nextdepth = depth_left - 1
                 elif depth_left is not None:
                     nextdepth = min(nextdepth, depth_left) - 1
+                noconfig = noconfig or bool(link['noconfig'])
                 pfilters = list(filters)
                 if link['pkg_filter']:
                     pfilters.append(link['pkg_filter'])
-                if parent_id in seen and not pfilters:
+                if covered(parent_id, nextdepth, noconfig):
                     continue
-                seen.add(parent_id)
+                visits.setdefault(parent_id, []).append((nextdepth, noconfig, pfilters))
                 order.append((parent_id, pfilters))
-                walk(parent_id, top | {parent_id}, nextdepth, pfilters, False)
+                walk(parent_id, top | {parent_id}, nextdepth, pfilters, noconfig, False)
 
-        walk(tag_id, {tag_id}, None, [], True)
+        walk(tag_id, {tag_id}, None, [], False, True)
         return order

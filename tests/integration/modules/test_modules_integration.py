@@ -41,6 +41,7 @@ sys.path.insert(0, INTEGRATION_DIR)
 sys.path.insert(0, os.path.dirname(INTEGRATION_DIR))
 
 from fakehub import FakeHub  # noqa: E402
+from fakehub import runner  # noqa: E402
 from playbook_runner import HubReader, PlaybookRunner, events_touching  # noqa: E402
 
 
@@ -261,6 +262,69 @@ def test_tags(target):
     assert_fails_cleanly(target, 'koji_tag', {'name': p + 'base', 'arches': ['x86_64', 'amd-64']},
                          "unknown arch 'amd-64'")
     assert target.anon.getTag(p + 'orphan') is None
+
+
+def inheritance_forest(p, count=56):
+    """Two roots owning comps groups and ``count`` tags below them: links with maxdepth
+    (0, 1, 2), intransitive, noconfig and package filters, second parents (diamonds), and
+    each tag declaring groups: most repeat what they inherit, some add packages, some add a
+    group of their own."""
+    tags = [{'name': p + 'root0', 'groups': {'build': ['bash', 'gcc', 'make'],
+                                             'srpm-build': ['rpm-build']}},
+            {'name': p + 'root1', 'groups': {'build': ['bash', 'coreutils'], 'custom': ['vim']}}]
+    options = [{}, {'maxdepth': 1}, {'intransitive': True}, {'noconfig': True},
+               {'pkg_filter': '^b'}, {'maxdepth': 2}, {'maxdepth': 0}]
+    for i in range(count):
+        primary = p + ('root%d' % (i % 2) if i < 4 else 't%02d' % ((i - 4) // 2))
+        links = [dict({'parent': primary, 'priority': 10}, **options[i % 7])]
+        if i >= 4 and i % 3 == 0:
+            second = p + ('root%d' % ((i + 1) % 2) if i % 2 else 't%02d' % (i // 5))
+            if second != primary:
+                links.append(dict({'parent': second, 'priority': 20}, **options[(i + 3) % 7]))
+        if i % 5 == 0:
+            groups = {'build': ['bash', 'extra-%d' % i]}
+        elif i % 5 == 1:
+            groups = {'own-%d' % i: ['vim']}
+        else:
+            groups = {'build': ['bash']}
+        tags.append({'name': p + 't%02d' % i, 'inheritance': links, 'groups': groups})
+    return tags
+
+
+def group_view(groups):
+    return dict((g['name'], (bool(g['blocked']), g['tag_id'], sorted(
+        (pkg['package'], pkg['tag_id'], bool(pkg['blocked'])) for pkg in g['packagelist'])))
+        for g in groups)
+
+
+def test_groups_seen_through_inheritance(target):
+    """koji_tag reads a large request's groups and links in bulk and computes, as the hub
+    does, the groups each tag sees through its inheritance: on this hub the computation
+    must give what getFullInheritance and getTagGroups give, for every tag."""
+    runner.collection_path()
+    from ansible_collections.kojiforge.koji.plugins.module_utils.koji_inheritance import (
+        full_inheritance, group_rows_by_tag, links_by_tag, tag_groups)
+    p = target.prefix
+    args = {'tags': inheritance_forest(p)}
+
+    def verify():
+        history = target.anon.queryHistory(tables=['tag_inheritance'], active=True)
+        links = links_by_tag(history['tag_inheritance'])
+        configs, packages = group_rows_by_tag(target.anon.queryHistory(
+            tables=['group_config', 'group_package_listing'], active=True))
+        for tag in args['tags']:
+            name = tag['name']
+            ancestors = full_inheritance(name, links)
+            assert ancestors == [link['name'] for link in target.anon.getFullInheritance(name)], name
+            computed = group_view(tag_groups(name, ancestors, configs, packages))
+            hub = group_view(target.anon.getTagGroups(name, incl_reqs=False, incl_blocked=True))
+            assert computed == hub, name
+            for group, pkgs in tag['groups'].items():
+                assert set(pkgs) <= set(pkg for pkg, _tag, blocked in hub[group][2]
+                                        if not blocked), (name, group)
+
+    check_apply_reapply(target, 'koji_tag', args, verify)
+    verify()
 
 
 def test_tags_from_a_src_file(target, tmp_path):

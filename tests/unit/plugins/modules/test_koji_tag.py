@@ -62,16 +62,58 @@ def test_noop_reads_in_few_requests(hub):
                      'inheritance': [{'parent': 'el9-build', 'priority': 0}],
                      'packages': {'releng': ['pkg-%02d' % i]}})
     assert not hub.run('koji_tag', tags=tags).get('failed')
+    users = sum(len(hub.anon.listUsers(userType=t)) for t in (0, 1, 2))
+    assert users * 4 <= 62
     hub.hub.reset_counters()
     result = hub.run('koji_tag', tags=tags, batch_size=50)
     assert result['changed'] is False
     # 62 tags, and the hub holds not many more: a count and one listTags instead of 62
-    # getTag; 2 getExternalRepo + 1 getUser -> 1 batch; 62 inheritance + 62 listPackages
-    # + 1 + 1 -> 3 batches: reads scale with objects / batch size
-    assert result['requests'] == 6
-    assert hub.hub.requests == 6
+    # getTag; 2 getExternalRepo + 1 getUser + the users (3 listUsers) -> 1 batch; every
+    # inheritance link in one queryHistory, the listings by owner (a listPackages per user
+    # of the hub, far fewer than the tags), 1 getTagExternalRepos, 1 getTagGroups -> 1 batch:
+    # reads scale with objects / batch size
+    assert result['requests'] == 4
+    assert hub.hub.requests == 4
     assert hub.hub.calls['getTag'] == 1  # only for the tag that declares extra
     assert hub.hub.calls['listTags'] == 2
+    assert hub.hub.calls['queryHistory'] == 1
+    assert hub.hub.calls['listUsers'] == 3
+    assert hub.hub.calls['listPackages'] == users
+    assert 'getInheritanceData' not in hub.hub.calls
+
+
+def test_listings_read_by_owner_see_every_owner(hub):
+    """With far fewer users than tags, the listings are read per user of the hub: one whose
+    owner the declaration does not name is seen as well as with a read per tag."""
+    hub.state.add_user('releng')
+    tags = [{'name': 'l-%02d' % i, 'packages': {'releng': ['p%02d' % i, 'common']}}
+            for i in range(60)]
+    assert not hub.run('koji_tag', tags=tags).get('failed')
+    hub.state.add_user('mallory')
+    s = hub.hub.session()
+    s.packageListSetOwner('l-05', 'common', 'mallory')
+    s.packageListAdd('l-07', 'stray', 'mallory')
+    s.packageListBlock('l-09', 'p09')
+    expected = {'l-05': ['set owner of common to releng'],
+                'l-07': ['remove package stray'],
+                'l-09': ['unblock package p09']}
+
+    def changes():
+        hub.hub.reset_counters()
+        mark = hub.mark()
+        result = hub.run('koji_tag', check_mode=True, tags=tags)
+        hub.assert_unchanged(mark)
+        return dict((c['name'], c['changes']) for c in result['changes'])
+
+    assert changes() == expected
+    users = sum(len(hub.anon.listUsers(userType=t)) for t in (0, 1, 2))
+    # a read per user, and l-09's inherited listing (its declared p09 is blocked there)
+    assert hub.hub.calls['listPackages'] == users + 1 < 60
+    # a hub with many users: one read per tag, the same answer
+    for i in range(300):
+        hub.state.add_user('user-%03d' % i)
+    assert changes() == expected
+    assert hub.hub.calls['listPackages'] == 60 + 1
 
 
 def test_few_tags_on_a_big_hub_are_read_one_by_one(hub):
@@ -222,6 +264,70 @@ def test_groups_remove_direct_keep_inherited(hub):
     assert sorted(p['package'] for p in build['packagelist']) == ['bash', 'make']
     assert hub.run('koji_tag', name='t', groups={'build': ['bash', 'make'],
                                                  'srpm-build': ['rpm-build']})['changed'] is False
+
+
+def build_tag_forest(hub, count=60):
+    """A base tag owning the comps groups and ``count`` build tags below it in a tree (three
+    children each), each declaring the groups it needs: most repeat what they inherit."""
+    hub.state.add_tag('base')
+    s = hub.hub.session()
+    s.groupListAdd('base', 'build')
+    for pkg in ('bash', 'rpm-build', 'gcc'):
+        s.groupPackageListAdd('base', 'build', pkg)
+    tags = []
+    for i in range(count):
+        parent = 'base' if i < 3 else 'b-%02d' % ((i - 3) // 3)
+        tags.append({'name': 'b-%02d' % i, 'inheritance': [{'parent': parent, 'priority': 0}],
+                     'groups': {'build': ['bash', 'rpm-build']}})
+    return tags
+
+
+def test_groups_seen_through_inheritance_are_read_in_bulk(hub):
+    tags = build_tag_forest(hub)
+    # a child adding a package to the group it inherits: a row of its own without a group
+    tags[7]['groups'] = {'build': ['bash', 'rpm-build', 'make']}
+    result = hub.run('koji_tag', tags=tags)
+    assert not result.get('failed'), result
+    groups = dict((g['name'], sorted(p['package'] for p in g['packagelist']))
+                  for g in hub.anon.getTagGroups('b-30'))
+    assert groups == {'build': ['bash', 'gcc', 'rpm-build']}
+    assert hub.anon.getTagGroups('b-30', inherit=False) == []  # inherited, not repeated
+    b07 = [g for g in hub.anon.getTagGroups('b-07') if g['name'] == 'build'][0]
+    assert sorted(p['package'] for p in b07['packagelist']) == ['bash', 'gcc', 'make', 'rpm-build']
+
+    hub.hub.reset_counters()
+    mark = hub.mark()
+    again = hub.run('koji_tag', tags=tags)
+    assert again['changed'] is False, again['changes']
+    hub.assert_unchanged(mark)
+    # the groups every tag sees follow from one read of the group tables
+    assert 'getTagGroups' not in hub.hub.calls
+    assert hub.hub.calls['queryHistory'] == 2
+
+
+def test_groups_blocked_on_the_way_are_added_back(hub):
+    """A package an intermediate tag blocks in the inherited group, or a group it blocks,
+    is missing below it: the tags that declare them get their own entries."""
+    tags = build_tag_forest(hub)
+    assert not hub.run('koji_tag', tags=tags).get('failed')
+    s = hub.hub.session()
+    s.groupPackageListBlock('b-02', 'build', 'rpm-build')   # above b-09, b-10, b-30...
+    s.groupListBlock('b-01', 'build')                       # above b-06, b-08, b-21...
+    mark = hub.mark()
+    check = hub.run('koji_tag', check_mode=True, tags=tags)
+    hub.assert_unchanged(mark)
+    changed = set(c['name'] for c in check['changes'])
+    assert {'b-02', 'b-09', 'b-10', 'b-30', 'b-01', 'b-06', 'b-08', 'b-21'} <= changed
+    assert not changed & {'b-00', 'b-03', 'b-13'}
+    result = hub.run('koji_tag', tags=tags)
+    assert not result.get('failed'), result
+    for name in ('b-02', 'b-09', 'b-30', 'b-01', 'b-06', 'b-21', 'b-00'):
+        groups = dict((g['name'], set(p['package'] for p in g['packagelist']))
+                      for g in hub.anon.getTagGroups(name))
+        assert {'bash', 'rpm-build'} <= groups.get('build', set()), name
+    mark = hub.mark()
+    assert hub.run('koji_tag', tags=tags)['changed'] is False
+    hub.assert_unchanged(mark)
 
 
 def test_delete_tag(hub):
