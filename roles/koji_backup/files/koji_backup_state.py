@@ -3,6 +3,8 @@ files under Koji's top directory. Prints one JSON object.
 
   koji_backup_state.py --profile koji [--login] [--topdir /mnt/koji --part packages ...]
   koji_backup_state.py --profile koji --expect-locked   (exit 0 only when the hub refuses anonymous calls)
+  koji_backup_state.py --profile koji --expire-ready-repos   (after a restore: expire every ready
+                                                              repo, in one multicall; prints their ids)
 """
 
 import argparse
@@ -52,6 +54,15 @@ def counts(sess):
     }
 
 
+def expire_ready_repos(sess):
+    ready = [repo["id"] for repo in sess.getActiveRepos() if repo["state"] == koji.REPO_READY]
+    if ready:
+        with sess.multicall(strict=True, batch=500) as m:
+            for repo_id in ready:
+                m.repoExpire(repo_id)
+    return ready
+
+
 def files(topdir, parts):
     count = size = 0
     for part in parts:
@@ -69,6 +80,8 @@ def main():
     parser.add_argument("--profile", default="koji")
     parser.add_argument("--login", action="store_true", help="log in with the profile's certificate")
     parser.add_argument("--expect-locked", action="store_true")
+    parser.add_argument("--expire-ready-repos", action="store_true",
+                        help="expire the ready repos (logs in with the profile's certificate)")
     parser.add_argument("--topdir")
     parser.add_argument("--part", action="append", default=[])
     args = parser.parse_args()
@@ -81,6 +94,10 @@ def main():
             return 0
         print(json.dumps({"locked": False}))
         return 1
+
+    if args.expire_ready_repos:
+        print(json.dumps({"expired": expire_ready_repos(session(args.profile, True))}))
+        return 0
 
     state = counts(session(args.profile, args.login))
     if args.topdir:
