@@ -167,10 +167,9 @@ class TagPlanner:
         with_extra = [name for name in sorted(self.present)
                       if self.declared[name].get('extra') is not None
                       and found.get(name) is not None and 'extra' not in found[name]]
-        # many package listings to read: perhaps in fewer calls by owner (see _listing_calls)
+        # many package listings to read: perhaps in fewer calls, by owner (_owner_listing_call)
         listing_tags = [name for name in sorted(self.present) if found.get(name) is not None
-                        and (self.declared[name].get('packages') is not None
-                             or self.declared[name].get('blocked_packages') is not None)]
+                        and _declares_listing(self.declared[name])]
         list_users = self.bulk and len(listing_tags) >= BULK_MIN_NAMES
         calls = [('getTag', [name], {}) for name in with_extra]
         calls += [('getExternalRepo', [name], {}) for name in sorted(repo_names)]
@@ -230,8 +229,7 @@ class TagPlanner:
                 calls.append(('getInheritanceData', [name], {}))
             if tag.get('external_repos') is not None and not bulk_repos:
                 calls.append(('getTagExternalRepos', [name], {}))
-            if ((tag.get('packages') is not None or tag.get('blocked_packages') is not None)
-                    and not self.listing_owners):
+            if _declares_listing(tag) and not self.listing_owners:
                 calls.append(self._listing_call(name, inherited=False))
             if tag.get('groups') is not None and not bulk_groups:
                 calls.append(self._groups_call(name, inherit=False))
@@ -252,8 +250,7 @@ class TagPlanner:
                 for row in _flatten(next(values)):
                     rows.setdefault(row['tag_name'], []).append(row)
             for name in existing:
-                tag = self.declared[name]
-                if tag.get('packages') is not None or tag.get('blocked_packages') is not None:
+                if _declares_listing(self.declared[name]):
                     self.listings[name] = rows.get(name, [])
         if self.bulk_links:
             # every tag's links: tags that are absent have no parents
@@ -271,8 +268,7 @@ class TagPlanner:
                 self.inheritance[name] = next(values)
             if tag.get('external_repos') is not None and not bulk_repos:
                 self.tag_repos[name] = next(values)
-            if ((tag.get('packages') is not None or tag.get('blocked_packages') is not None)
-                    and not self.listing_owners):
+            if _declares_listing(tag) and not self.listing_owners:
                 self.listings[name] = next(values)
             if tag.get('groups') is not None and not bulk_groups:
                 self.groups[name] = next(values)
@@ -731,6 +727,10 @@ class TagPlanner:
             self._obj(name)
             for description, method, args, kwargs in calls:
                 self.plan.add(PHASE_GROUPS, 'tag', name, description, method, *args, **kwargs)
+
+
+def _declares_listing(tag):
+    return tag.get('packages') is not None or tag.get('blocked_packages') is not None
 
 
 def _flatten(rows):
