@@ -20,6 +20,9 @@ PHASE_TAG = 10
 PHASE_INHERITANCE = 20
 PHASE_REPOS = 30
 PHASE_PACKAGES = 40
+# a tag's own listing of a package that a parent starts blocking in the same run: after the
+# block, so that the hub sees the block and stores the listing (see _blocked_above)
+PHASE_PACKAGES_UNDER_BLOCKS = 45
 PHASE_GROUPS = 50
 PHASE_DELETE = 90
 
@@ -406,6 +409,7 @@ class TagPlanner:
 
     # ---- step 4: plan ----------------------------------------------------------------------
     def build_plan(self):
+        self._blocks = self._declared_blocks()
         for name in self._parents_first():
             tag = self.declared[name]
             if name in self.absent:
@@ -420,6 +424,44 @@ class TagPlanner:
             self._plan_packages(tag)
             self._plan_groups(tag)
         return self.plan
+
+    def _declared_blocks(self):
+        """Declared tag -> (every package its blocked_packages names, the ones it does not
+        block yet): what the tags below it will inherit blocked once this run is done."""
+        blocks = {}
+        for name, tag in self.declared.items():
+            if name in self.absent or not tag.get('blocked_packages'):
+                continue
+            tag_id = self.ids.get(name)
+            done = set(row['package_name'] for row in self.listings.get(name, [])
+                       if row['tag_id'] == tag_id and row['blocked'])
+            blocks[name] = (set(tag['blocked_packages']), set(tag['blocked_packages']) - done)
+        return blocks
+
+    def _blocked_above(self, name, pkg):
+        """A declared tag above this one (by the inheritance this run leaves) that blocks the
+        package from this run on: one that starts blocking it, or, for a tag this run creates,
+        any that declares the block. The hub does not store a listing that changes nothing,
+        so a tag that lists the package only by inheritance, or that does not exist yet,
+        would lose it to that block: its own listing is written after the block instead
+        (PHASE_PACKAGES_UNDER_BLOCKS), with force, which the hub skips when nothing changes.
+        Koji's maxdepth and package filters are not followed here: the extra call then just
+        changes nothing."""
+        if not self._blocks:
+            return None
+        new_tag = name not in self.info
+        seen = set([name])
+        todo = list(self._parents(name))
+        while todo:
+            parent = todo.pop(0)
+            if parent in seen:
+                continue
+            seen.add(parent)
+            declared, starting = self._blocks.get(parent, ((), ()))
+            if pkg in (declared if new_tag else starting):
+                return parent
+            todo.extend(self._parents(parent))
+        return None
 
     def _parents_first(self):
         order = []
@@ -642,6 +684,7 @@ class TagPlanner:
             else:
                 inherited[row['package_name']] = row
         calls = []
+        late = []
 
         def add(description, method, *args):
             calls.append((description, method, args))
@@ -658,16 +701,18 @@ class TagPlanner:
                 elif d['owner_name'] != owner:
                     add('set owner of %s to %s' % (pkg, owner), 'packageListSetOwner', name,
                         pkg, owner)
-            elif i is not None:
-                if i['blocked']:
-                    add('unblock inherited package %s' % pkg, 'packageListUnblock', name, pkg)
-                    if i['owner_name'] != owner:
-                        add('set owner of %s to %s' % (pkg, owner), 'packageListSetOwner',
-                            name, pkg, owner)
-                # an inherited, unblocked package is already available in this tag
-            else:
+            elif i is not None and i['blocked']:
+                add('unblock inherited package %s' % pkg, 'packageListUnblock', name, pkg)
+                if i['owner_name'] != owner:
+                    add('set owner of %s to %s' % (pkg, owner), 'packageListSetOwner',
+                        name, pkg, owner)
+            elif self._blocked_above(name, pkg):
+                late.append(('list package %s (owner %s) over the block in %s'
+                             % (pkg, owner, self._blocked_above(name, pkg)), pkg, owner))
+            elif i is None:
                 add('add package %s (owner %s)' % (pkg, owner), 'packageListAdd', name, pkg,
                     owner)
+            # else: an inherited, unblocked package is already available in this tag
         for pkg, row in sorted(direct.items()):
             if wanted is not None and pkg in wanted:
                 continue
@@ -687,10 +732,13 @@ class TagPlanner:
             if d is not None and d['blocked']:
                 continue
             add('block package %s' % pkg, 'packageListBlock', name, pkg)
-        if calls:
+        if calls or late:
             self._obj(name)
             for description, method, args in calls:
                 self.plan.add(PHASE_PACKAGES, 'tag', name, description, method, *args)
+            for description, pkg, owner in late:
+                self.plan.add(PHASE_PACKAGES_UNDER_BLOCKS, 'tag', name, description,
+                              'packageListAdd', name, pkg, owner, block=False, force=True)
 
     def _plan_groups(self, tag):
         name = tag['name']

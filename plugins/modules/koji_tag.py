@@ -131,6 +131,9 @@ options:
       - Package listing of the tag, a dict mapping each owner to the list of its packages.
       - Packages the tag inherits unblocked from a parent are already available and are
         not added again. Packages listed directly on the tag but not given are removed.
+      - A package given here that a parent blocks is listed in the tag itself (over the
+        block), also when the parent starts blocking it in the same run (the listing is then
+        written after the block, with C(force)).
       - The owners must exist as Koji users.
     type: dict
   blocked_packages:

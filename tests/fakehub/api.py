@@ -673,6 +673,8 @@ class HubAPI(object):
                 raise koji.GenericError('owner not specified')
         if pid is None:
             pid = self.state.ensure_package(pkginfo)
+        if not (previous is None or changed or changed_owner):
+            return None  # forced, but nothing to store: the hub writes nothing either
         self._write()
         listing = self.state.tag_packages.setdefault(tag['id'], {})
         if previous is None or changed:

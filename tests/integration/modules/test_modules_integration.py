@@ -264,6 +264,30 @@ def test_tags(target):
     assert target.anon.getTag(p + 'orphan') is None
 
 
+def test_tag_lists_a_package_its_parent_blocks(target):
+    """base lists a package, mid (new in the same run) blocks it, leaf lists it again: leaf's
+    own listing must end up on the hub, whichever order the hub sees the calls in."""
+    p = target.prefix
+    run_module(target, 'koji_user', {'name': p + 'owner'})
+    args = {'tags': [
+        {'name': p + 'pb-base', 'packages': {p + 'owner': ['x', 'y']}},
+        {'name': p + 'pb-mid', 'inheritance': [{'parent': p + 'pb-base', 'priority': 0}],
+         'blocked_packages': ['x']},
+        {'name': p + 'pb-leaf', 'inheritance': [{'parent': p + 'pb-mid', 'priority': 0}],
+         'packages': {p + 'owner': ['x']}},
+    ]}
+
+    def verify():
+        rows = dict((row['package_name'], (row['blocked'], row['tag_name'])) for row in
+                    target.anon.listPackages(tagID=p + 'pb-leaf', inherited=True))
+        assert rows == {'x': (False, p + 'pb-leaf'), 'y': (False, p + 'pb-base')}
+        mid = dict((row['package_name'], row['blocked']) for row in
+                   target.anon.listPackages(tagID=p + 'pb-mid', inherited=True))
+        assert mid == {'x': True, 'y': False}
+
+    check_apply_reapply(target, 'koji_tag', args, verify)
+
+
 def inheritance_forest(p, count=56):
     """Two roots owning comps groups and ``count`` tags below them: links with maxdepth
     (0, 1, 2), intransitive, noconfig and package filters, second parents (diamonds), and

@@ -231,6 +231,53 @@ def test_packages_owner_change_unblock_and_removal(hub):
     hub.assert_unchanged(mark)
 
 
+def test_child_lists_what_its_new_parent_blocks(hub):
+    """All new in one run: base lists a package, mid blocks it, leaf lists it again. Blocks
+    are written after the listings, so leaf's own listing is in place before mid's block
+    (the hub refuses to list a package a tag already inherits blocked)."""
+    hub.state.add_user('releng')
+    tags = [{'name': 'base', 'packages': {'releng': ['x', 'y']}},
+            {'name': 'mid', 'inheritance': [{'parent': 'base', 'priority': 0}],
+             'blocked_packages': ['x']},
+            {'name': 'leaf', 'inheritance': [{'parent': 'mid', 'priority': 0}],
+             'packages': {'releng': ['x']}}]
+    for write_sessions in (1, 3):
+        for tag in tags:
+            hub.run('koji_tag', name=tag['name'], state='absent')
+        result = hub.run('koji_tag', tags=tags, write_sessions=write_sessions)
+        assert not result.get('failed'), result
+        rows = dict((t, dict((p['package_name'], (p['blocked'], p['tag_name']))
+                             for p in hub.anon.listPackages(tagID=t, inherited=True)))
+                    for t in ('mid', 'leaf'))
+        assert rows['mid'] == {'x': (True, 'mid'), 'y': (False, 'base')}
+        assert rows['leaf'] == {'x': (False, 'leaf'), 'y': (False, 'base')}
+        mark = hub.mark()
+        assert hub.run('koji_tag', tags=tags)['changed'] is False
+        hub.assert_unchanged(mark)
+    # a new tag under the existing block
+    tags.append({'name': 'leaf2', 'inheritance': [{'parent': 'mid', 'priority': 0}],
+                 'packages': {'releng': ['x']}})
+    assert not hub.run('koji_tag', tags=tags).get('failed')
+    # a tag that had the package by inheritance, when its parent starts blocking it
+    tags.append({'name': 'mid2', 'inheritance': [{'parent': 'base', 'priority': 0}]})
+    tags.append({'name': 'leaf3', 'inheritance': [{'parent': 'mid2', 'priority': 0}],
+                 'packages': {'releng': ['x']}})
+    assert not hub.run('koji_tag', tags=tags).get('failed')
+    assert [p['tag_name'] for p in hub.anon.listPackages(tagID='leaf3', inherited=True)
+            if p['package_name'] == 'x'] == ['base']
+    tags[-2]['blocked_packages'] = ['x']
+    result = hub.run('koji_tag', tags=tags)
+    assert [c['changes'] for c in result['changes'] if c['name'] == 'leaf3'] == [
+        ['list package x (owner releng) over the block in mid2']]
+    for name in ('leaf2', 'leaf3'):
+        rows = dict((p['package_name'], (p['blocked'], p['tag_name']))
+                    for p in hub.anon.listPackages(tagID=name, inherited=True))
+        assert rows['x'] == (False, name), name
+    mark = hub.mark()
+    assert hub.run('koji_tag', tags=tags)['changed'] is False
+    hub.assert_unchanged(mark)
+
+
 def test_blocked_packages_managed_alone(hub):
     hub.state.add_user('alice')
     hub.state.add_tag('parent')
