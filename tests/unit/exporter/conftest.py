@@ -2,7 +2,7 @@
 
 import pytest
 
-from exporter_support import Exporter, FakeHub, FixedClock, Settings, TaskAPI, seed
+from exporter_support import HUB_TIMEOUT, Exporter, FakeHub, FixedClock, Settings, TaskAPI, seed
 
 
 @pytest.fixture(name="hub")
@@ -21,7 +21,7 @@ def fixture_clock():
 @pytest.fixture(name="settings")
 def fixture_settings(hub):
     # a small scan chunk so the walk over task ids takes several calls and requests
-    return Settings(hub.url, timeout=5, task_scan_chunk=3, multicall_batch=4)
+    return Settings(hub.url, timeout=HUB_TIMEOUT, task_scan_chunk=3, multicall_batch=4)
 
 
 @pytest.fixture(name="exporter")

@@ -30,6 +30,9 @@ __all__ = ["Exporter", "FakeHub", "FixedClock", "NOW", "ROOT", "Settings", "Task
 
 # The exporter's clock in these tests, so ages and waits are exact.
 NOW = 1700000000.0
+# the exporter's hub timeout in these tests: it only guards against a hang (a busy CI machine
+# once took 5 s to answer one call of the fake hub)
+HUB_TIMEOUT = 30
 T0 = NOW - 3600
 
 

@@ -8,7 +8,7 @@ import math
 import koji
 import pytest
 
-from exporter_support import NOW, families, parse, series, value
+from exporter_support import HUB_TIMEOUT, NOW, families, parse, series, value
 
 from kojiforge_metrics import metricdefs
 from kojiforge_metrics.settings import Settings
@@ -331,7 +331,7 @@ def test_parallel_count_refresh_reads_the_same_counts_in_as_many_requests(hub, c
         hub.state.add_package("extra-%d" % i, "pkg%d" % i, "admin")
     figures = {}
     for workers in (1, 3):
-        exporter = Exporter(Settings(hub.url, timeout=5, multicall_batch=4, count_refresh_workers=workers),
+        exporter = Exporter(Settings(hub.url, timeout=HUB_TIMEOUT, multicall_batch=4, count_refresh_workers=workers),
                             clock=clock)
         hub.reset_counters()
         assert exporter.refresh_counts()
@@ -361,7 +361,7 @@ def test_parallel_count_refresh_fails_whole_when_a_worker_request_fails(hub, clo
     def new_session(settings):
         return _BrokenLink(settings.server, opts=settings.koji_opts())
 
-    settings = Settings(hub.url, timeout=5, multicall_batch=2, count_refresh_workers=3)
+    settings = Settings(hub.url, timeout=HUB_TIMEOUT, multicall_batch=2, count_refresh_workers=3)
     exporter = Exporter(settings, session_factory=new_session, clock=clock)
     assert exporter.refresh_counts()
     before = _count_series(exporter)

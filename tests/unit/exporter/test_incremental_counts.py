@@ -14,7 +14,7 @@ import time
 import koji
 import pytest
 
-from exporter_support import Exporter, FixedClock, Settings
+from exporter_support import HUB_TIMEOUT, Exporter, FixedClock, Settings
 from kojiforge_metrics import tagcounts
 from tests.fakehub.api_tasks import add_build, delete_build, task_data
 
@@ -42,7 +42,7 @@ def _figures(counts):
 
 
 def _full(hub):
-    exporter = Exporter(Settings(hub.url, timeout=5, multicall_batch=4), clock=FixedClock())
+    exporter = Exporter(Settings(hub.url, timeout=HUB_TIMEOUT, multicall_batch=4), clock=FixedClock())
     assert exporter.refresh_counts()
     return _figures(exporter._counts)  # pylint: disable=protected-access
 
@@ -237,7 +237,7 @@ def test_deleted_builds(family, started):
 
 def test_deleted_untagged_build_is_caught_by_the_total(family, clock):
     build = add_build(family.state, "zsh", create_ts=1.0)   # old, untagged: deleting it leaves no history
-    exporter = Exporter(Settings(family.url, timeout=5), clock=clock)
+    exporter = Exporter(Settings(family.url, timeout=HUB_TIMEOUT), clock=clock)
     assert exporter.refresh_counts()
     assert exporter._counts.builds_per_package["zsh"] == 2  # pylint: disable=protected-access
     delete_build(family.state, build)
@@ -255,7 +255,7 @@ def test_rename_keeps_the_counts(family, started):
 
 
 def test_full_pass_again_after_the_interval(family, clock):
-    exporter = Exporter(Settings(family.url, timeout=5, count_full_refresh_interval=3600), clock=clock)
+    exporter = Exporter(Settings(family.url, timeout=HUB_TIMEOUT, count_full_refresh_interval=3600), clock=clock)
     assert exporter.refresh_counts()
     clock.now += 3599
     assert exporter.refresh_counts() and exporter._counts.kind == "incremental"  # pylint: disable=protected-access

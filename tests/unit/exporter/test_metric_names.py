@@ -11,7 +11,7 @@ import re
 import pytest
 import yaml
 
-from exporter_support import ROOT, parse
+from exporter_support import HUB_TIMEOUT, ROOT, parse
 
 from kojiforge_metrics import metricdefs
 
@@ -67,7 +67,7 @@ def fixture_served():
     from tests.fakehub.api_tasks import TaskAPI  # pylint: disable=import-outside-toplevel
     with FakeHub(extra_handlers=[TaskAPI()]) as hub:
         seed(hub.state, hub.session())
-        exporter = Exporter(Settings(hub.url, timeout=5), clock=FixedClock())
+        exporter = Exporter(Settings(hub.url, timeout=HUB_TIMEOUT), clock=FixedClock())
         assert exporter.refresh_counts() and exporter.refresh_tasks()
         return set(name for name, _labels in parse(exporter.render()))
 
