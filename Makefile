@@ -18,7 +18,16 @@ LINK := $(COLLECTIONS)/ansible_collections/kojiforge/koji
 SANITY_COPY := $(BUILD)/sanity/ansible_collections/kojiforge/koji
 
 export PATH := $(BIN):$(PATH)
-export CONTAINERS_CONF ?= $(CURDIR)/testbed/containers.conf
+# podman's settings for the test bed (testbed/containers.conf), unless CONTAINERS_CONF names
+# an existing file of the user's; a stale value (a removed checkout's) is replaced, with a note.
+ifneq ($(CONTAINERS_CONF),)
+ifeq ($(wildcard $(CONTAINERS_CONF)),)
+$(warning CONTAINERS_CONF=$(CONTAINERS_CONF) does not exist: using testbed/containers.conf)
+override CONTAINERS_CONF := $(CURDIR)/testbed/containers.conf
+endif
+endif
+CONTAINERS_CONF ?= $(CURDIR)/testbed/containers.conf
+export CONTAINERS_CONF
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_FORCE_COLOR ?= false
 export PY_COLORS ?= 0

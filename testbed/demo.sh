@@ -11,6 +11,10 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(cd "$here/.." && pwd)
+if [ -n "${CONTAINERS_CONF:-}" ] && [ ! -f "$CONTAINERS_CONF" ]; then
+  printf '[demo] CONTAINERS_CONF=%s does not exist: using %s\n' "$CONTAINERS_CONF" "$here/containers.conf" >&2
+  CONTAINERS_CONF=
+fi
 export CONTAINERS_CONF="${CONTAINERS_CONF:-$here/containers.conf}"
 # ansible-playbook and ansible-inventory from the project's virtualenv (make venv).
 [ -d "$top/.venv/bin" ] && export PATH="$top/.venv/bin:$PATH"

@@ -10,6 +10,10 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+if [ -n "${CONTAINERS_CONF:-}" ] && [ ! -f "$CONTAINERS_CONF" ]; then
+  printf '[testbed] CONTAINERS_CONF=%s does not exist: using %s\n' "$CONTAINERS_CONF" "$here/containers.conf" >&2
+  CONTAINERS_CONF=
+fi
 export CONTAINERS_CONF="${CONTAINERS_CONF:-$here/containers.conf}"
 
 ROOTFS_IMAGE=localhost/kojiforge/debian12-rootfs:latest
