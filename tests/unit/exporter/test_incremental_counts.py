@@ -77,7 +77,10 @@ FAMILY_BUILDS = {"f40": 3, "f40-build": 1, "f40-updates": 2, "f40-updates-testin
 
 @pytest.fixture(name="started")
 def fixture_started(family, exporter):
-    assert exporter.refresh_counts()
+    # Twice in this project's CI (never here alone) the very first refresh in this file waited
+    # out the hub timeout on one fake-hub answer. A failed refresh is retried by the exporter
+    # on its next interval, with new sessions: so does this fixture, once.
+    assert exporter.refresh_counts() or exporter.refresh_counts()
     assert exporter._counts.kind == "full"  # pylint: disable=protected-access
     return exporter
 
