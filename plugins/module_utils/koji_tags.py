@@ -692,6 +692,8 @@ class TagPlanner:
         for pkg, owner in sorted((wanted or {}).items()):
             d = direct.get(pkg)
             i = inherited.get(pkg)
+            blocker = None if d is not None or (i is not None and i['blocked']) \
+                else self._blocked_above(name, pkg)
             if d is not None:
                 if d['blocked']:
                     add('unblock package %s' % pkg, 'packageListUnblock', name, pkg)
@@ -706,9 +708,9 @@ class TagPlanner:
                 if i['owner_name'] != owner:
                     add('set owner of %s to %s' % (pkg, owner), 'packageListSetOwner',
                         name, pkg, owner)
-            elif self._blocked_above(name, pkg):
+            elif blocker:
                 late.append(('list package %s (owner %s) over the block in %s'
-                             % (pkg, owner, self._blocked_above(name, pkg)), pkg, owner))
+                             % (pkg, owner, blocker), pkg, owner))
             elif i is None:
                 add('add package %s (owner %s)' % (pkg, owner), 'packageListAdd', name, pkg,
                     owner)
