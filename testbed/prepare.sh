@@ -5,6 +5,7 @@
 #   testbed/prepare.sh            install podman & co, build the Debian 12 systemd image
 #   testbed/prepare.sh --el9      also try to pull an EL9 image (needs a reachable registry)
 #   testbed/prepare.sh --rebuild  rebuild the images even when they exist
+#   testbed/prepare.sh --packages only the host packages (what the virtualenv needs to build)
 #
 # Why each step exists is in the comments; the facts behind them are in docs/testbed.md.
 set -euo pipefail
@@ -23,11 +24,13 @@ EL9_SOURCE_IMAGE=${TESTBED_EL9_SOURCE_IMAGE:-docker.io/rockylinux/rockylinux:9}
 
 want_el9=false
 rebuild=false
+packages_only=false
 for arg in "$@"; do
   case "$arg" in
     --el9) want_el9=true ;;
     --rebuild) rebuild=true ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    --packages) packages_only=true ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "prepare.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -46,6 +49,12 @@ install_host_packages() {
   # ansible-test sanity's shellcheck test and the Makefile's copy step.
   command -v shellcheck >/dev/null || missing+=(shellcheck)
   command -v rsync >/dev/null || missing+=(rsync)
+  # Container name resolution: podman 4.3 on Debian uses CNI, whose networks get DNS only with
+  # the dnsname plugin (it runs dnsmasq); without it every test host fails to find the hub.
+  [ -x /usr/lib/cni/dnsname ] || missing+=(golang-github-containernetworking-plugin-dnsname)
+  command -v dnsmasq >/dev/null || [ -x /usr/sbin/dnsmasq ] || missing+=(dnsmasq-base)
+  # The demo and CI fetch the Koji release archive with curl where it is not on disk.
+  command -v curl >/dev/null || missing+=(curl)
   if [ ${#missing[@]} -eq 0 ]; then
     log "host packages present"
     return
@@ -160,23 +169,37 @@ EOF
 }
 
 smoke_test() {
-  # A container that cannot boot systemd fails every scenario later with a far less clear message.
-  local name=kojiforge-testbed-smoke state
-  podman rm -f "$name" >/dev/null 2>&1 || true
-  podman run -d --name "$name" --systemd=always "$DEBIAN_IMAGE" /sbin/init >/dev/null
+  # A container that cannot boot systemd, or two that cannot find each other by name, fail
+  # every scenario later with a far less clear message.
+  local net=kojiforge-testbed-smoke a=smoke-a.kojiforge.test b=smoke-b.kojiforge.test state resolved
+  podman rm -f "$a" "$b" >/dev/null 2>&1 || true
+  podman network rm -f "$net" >/dev/null 2>&1 || true
+  podman network create "$net" >/dev/null
+  podman run -d --name "$a" --hostname "$a" --network "$net" --systemd=always "$DEBIAN_IMAGE" /sbin/init >/dev/null
+  podman run -d --name "$b" --hostname "$b" --network "$net" --systemd=always "$DEBIAN_IMAGE" /sbin/init >/dev/null
   for _ in $(seq 1 30); do
-    state=$(podman exec "$name" systemctl is-system-running 2>/dev/null || true)
+    state=$(podman exec "$a" systemctl is-system-running 2>/dev/null || true)
     case "$state" in running|degraded) break ;; esac
     sleep 1
   done
-  podman rm -f "$name" >/dev/null
+  resolved=$(podman exec "$a" getent hosts "$b" 2>/dev/null || true)
+  podman rm -f "$a" "$b" >/dev/null
+  podman network rm -f "$net" >/dev/null
   case "$state" in
     running|degraded) log "systemd boots in $DEBIAN_IMAGE ($state)" ;;
     *) echo "prepare.sh: systemd did not come up in $DEBIAN_IMAGE (state: ${state:-none})" >&2; exit 1 ;;
   esac
+  if [ -z "$resolved" ]; then
+    echo "prepare.sh: containers on one podman network do not resolve each other by name ($a cannot" \
+         "find $b). podman 4.3 with CNI needs the dnsname plugin (golang-github-containernetworking-plugin-dnsname)" \
+         "and dnsmasq; check /usr/lib/cni/dnsname and 'podman network inspect $net' (dns_enabled)." >&2
+    exit 1
+  fi
+  log "containers resolve each other by name ($b: ${resolved%% *})"
 }
 
 install_host_packages
+$packages_only && exit 0
 build_rootfs_image
 build_debian_image
 $want_el9 && pull_el9_image
