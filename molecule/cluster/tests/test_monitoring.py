@@ -2,30 +2,12 @@
 Prometheus (koji_monitoring, on the hub host) scrapes it, and what its HTTP API shows follows the
 builders: koji_hosts_ready is 1 for each running builder and turns 0 when kojid stops."""
 
-import json
 import re
 
 import pytest
 
-from conftest import BUILDER1, BUILDER2, HUB, READY_TIMEOUT, _q, hub_call, wait_for
-
-PROMETHEUS = "http://127.0.0.1:9090"
-
-
-def prometheus(hub_host, path, **params):
-    """GET on Prometheus' HTTP API on the hub; the decoded 'data' of a successful answer."""
-    query = " ".join("--data-urlencode %s" % _q("%s=%s" % item) for item in params.items())
-    cmd = hub_host.run("curl -fsS -G %s %s" % (query, _q(PROMETHEUS + path)))
-    assert cmd.rc == 0, "Prometheus %s: %s" % (path, cmd.stderr)
-    answer = json.loads(cmd.stdout)
-    assert answer["status"] == "success", answer
-    return answer["data"]
-
-
-def ready_by_host(hub_host):
-    """koji_hosts_ready as Prometheus last scraped it: host => value."""
-    result = prometheus(hub_host, "/api/v1/query", query="koji_hosts_ready")["result"]
-    return {sample["metric"]["host"]: float(sample["value"][1]) for sample in result}
+from conftest import BUILDER1, BUILDER2, HUB, READY_TIMEOUT, hub_call, wait_for
+from deployed_koji import prometheus, ready_by_host
 
 
 def test_metrics_served_by_koji_web(hub):

@@ -1,24 +1,23 @@
 """End-to-end tests of the kojiforge.koji object modules through ansible-playbook.
 
-The hub is chosen by the environment:
+Every test runs against each hub of the ``target`` fixture:
 
-- nothing set: a fake hub is started in this process, over HTTPS with certificate login
-  (the way playbooks/config.yml talks to the real hub);
-- KOJI_TEST_PROFILE=<koji profile>: a real hub from a koji client profile;
-- KOJI_TEST_SERVER=<hub URL> with KOJI_TEST_CERT=<client PEM> and KOJI_TEST_SERVERCA=<CA>
-  (or KOJI_TEST_USER / KOJI_TEST_PASSWORD): a real hub given explicitly.
+- ``fake``: a fake hub started in this process, over HTTPS with certificate login (the way
+  playbooks/config.yml talks to the real hub); the modules run on this machine;
+- ``real``: a real Koji hub, with ``--real-koji`` only (``make test`` passes it; CI runs it on
+  every submission). By default that is the local cluster's hub (tests/conftest.py deploys it
+  with testbed/demo.sh); the modules run on the hub host with its podman connection and the
+  admin's koji profile there, as playbooks/config.yml runs them in production, and the tests'
+  own anonymous reads go through ``podman exec -i`` on that host. Another real hub is named by
+  the environment instead:
+  - KOJI_TEST_PROFILE=<koji profile>, or KOJI_TEST_SERVER=<hub URL> with KOJI_TEST_CERT=<client
+    PEM> and KOJI_TEST_SERVERCA=<CA> (or KOJI_TEST_USER / KOJI_TEST_PASSWORD);
+  - KOJI_TEST_HOST=<host> with KOJI_TEST_INVENTORY=<inventory>: run the modules on that Ansible
+    host (the profile or certificate paths are then that host's), with KOJI_TEST_READ_VIA, a
+    command prefix that runs a program on the hub host with stdin attached.
+  ``make integration-real`` runs the real half against an already running demo cluster.
 
-Where the modules run:
-
-- by default on this machine (the local connection);
-- with KOJI_TEST_HOST=<host> and KOJI_TEST_INVENTORY=<inventory>, on that Ansible host with
-  its own connection, as playbooks/config.yml runs them in production: the profile or the
-  certificate paths above are then those of that host, so the admin key never leaves it.
-  The tests' own anonymous reads (getLastEvent...) then go through KOJI_TEST_READ_VIA, a
-  command prefix that runs a program on the hub host with stdin attached (for the demo
-  cluster: "podman exec -i hub.koji.test"), using the same profile or server and CA there.
-
-``make integration-real`` runs this suite against the demo cluster (docs/modules.md).
+Where the fake and the real hub disagree, the real hub is right and the fake is fixed.
 
 The account must hold the admin permission. Every object name carries a per-run prefix;
 tags, targets and external repos are deleted at the end, while channels, hosts and users,
@@ -46,21 +45,19 @@ from playbook_runner import HubReader, PlaybookRunner, events_touching  # noqa: 
 
 
 class Target(object):
-    """The hub under test, how the modules connect to it and where they run."""
+    """The hub under test, how the modules connect to it and where they run. With neither
+    ``profile`` nor ``server``: a fake hub of this process."""
 
-    def __init__(self):
+    def __init__(self, host=None, inventory=None, profile=None, server=None, cert=None,
+                 serverca=None, user=None, password=None, read_via=None):
         import koji
         self.fake = None
         self.reader = None
-        host = os.environ.get('KOJI_TEST_HOST')
-        self.runner = PlaybookRunner(host=host, inventory=os.environ.get('KOJI_TEST_INVENTORY'))
-        read_via = os.environ.get('KOJI_TEST_READ_VIA')
+        self.runner = PlaybookRunner(host=host, inventory=inventory)
         if host and not read_via:
-            raise RuntimeError('KOJI_TEST_HOST needs KOJI_TEST_READ_VIA (how to run the '
-                               'anonymous reader on the hub host, e.g. "podman exec -i %s")'
-                               % host)
-        if os.environ.get('KOJI_TEST_PROFILE'):
-            profile = os.environ['KOJI_TEST_PROFILE']
+            raise RuntimeError('a hub host needs read_via (how to run the anonymous reader on '
+                               'the hub host, e.g. "podman exec -i %s")' % host)
+        if profile:
             self.conn = {'koji': profile}
             if read_via:
                 self.anon = self.reader = HubReader(read_via, profile=profile)
@@ -68,22 +65,19 @@ class Target(object):
                 config = koji.read_config(profile)
                 self.anon = koji.ClientSession(config['server'],
                                                koji.grab_session_options(config))
-        elif os.environ.get('KOJI_TEST_SERVER'):
-            self.conn = {'server': os.environ['KOJI_TEST_SERVER']}
-            for env, key in (('KOJI_TEST_CERT', 'cert'), ('KOJI_TEST_SERVERCA', 'serverca'),
-                             ('KOJI_TEST_USER', 'user'), ('KOJI_TEST_PASSWORD', 'password')):
-                if os.environ.get(env):
-                    self.conn[key] = os.environ[env]
+        elif server:
+            self.conn = {'server': server}
+            for key, value in (('cert', cert), ('serverca', serverca), ('user', user),
+                               ('password', password)):
+                if value:
+                    self.conn[key] = value
             if read_via:
-                self.anon = self.reader = HubReader(read_via, server=self.conn['server'],
-                                                    serverca=self.conn.get('serverca'))
+                self.anon = self.reader = HubReader(read_via, server=server, serverca=serverca)
             else:
-                opts = {'serverca': self.conn['serverca']} if 'serverca' in self.conn else {}
-                self.anon = koji.ClientSession(self.conn['server'], opts)
+                self.anon = koji.ClientSession(server, {'serverca': serverca} if serverca else {})
         else:
             if host:
-                raise RuntimeError('KOJI_TEST_HOST needs a real hub: KOJI_TEST_PROFILE or '
-                                   'KOJI_TEST_SERVER')
+                raise RuntimeError('a hub host needs a real hub: a profile or a server')
             self.fake = FakeHub(tls=True).start()
             self.conn = {'server': self.fake.url, 'cert': self.fake.certs['admin_pem'],
                          'serverca': self.fake.certs['ca']}
@@ -106,9 +100,23 @@ class Target(object):
             self.reader.close()
 
 
-@pytest.fixture(scope='module')
-def target():
-    hub = Target()
+def real_hub_settings(request):
+    """Target() arguments for the real hub: the environment's when it names one, else the local
+    cluster's (deployed by the local_cluster fixture)."""
+    env = os.environ.get
+    if env('KOJI_TEST_PROFILE') or env('KOJI_TEST_SERVER'):
+        return {'host': env('KOJI_TEST_HOST'), 'inventory': env('KOJI_TEST_INVENTORY'),
+                'profile': env('KOJI_TEST_PROFILE'), 'server': env('KOJI_TEST_SERVER'),
+                'cert': env('KOJI_TEST_CERT'), 'serverca': env('KOJI_TEST_SERVERCA'),
+                'user': env('KOJI_TEST_USER'), 'password': env('KOJI_TEST_PASSWORD'),
+                'read_via': env('KOJI_TEST_READ_VIA')}
+    return request.getfixturevalue('local_cluster').module_test_settings()
+
+
+# 'real' is deselected without --real-koji (tests/conftest.py).
+@pytest.fixture(scope='module', params=['fake', pytest.param('real', marks=pytest.mark.real_koji)])
+def target(request):
+    hub = Target(**real_hub_settings(request)) if request.param == 'real' else Target()
     yield hub
     try:
         cleanup(hub)
