@@ -60,9 +60,10 @@ def _arch_string(arches):
 
 class TagPlanner:
 
-    def __init__(self, conn, tags, check_mode=False):
+    def __init__(self, conn, tags, names, check_mode=False):
         self.conn = conn
         self.tags = tags
+        self.names = names
         self.check_mode = check_mode
         self.v = Validator()
         self.plan = Plan()
@@ -83,6 +84,7 @@ class TagPlanner:
         v = self.v
         names = [tag['name'] for tag in self.tags]
         v.unique('tags', names, 'tag')
+        self.names.check(v, 'tag', names)
         self.declared = dict((tag['name'], tag) for tag in self.tags)
         self.present = set(t['name'] for t in self.tags if t.get('state', 'present') == 'present')
         self.absent = set(names) - self.present
@@ -814,10 +816,10 @@ def resolve_links(data):
     return [link() if callable(link) else link for link in data]
 
 
-def plan_tags(conn, tags, check_mode=False):
+def plan_tags(conn, tags, names, check_mode=False):
     """Read, validate and plan a list of tag declarations. Raises KojiModuleError when
     the request is invalid (nothing is written then)."""
-    planner = TagPlanner(conn, tags, check_mode)
+    planner = TagPlanner(conn, tags, names, check_mode)
     planner.check_request()
     planner.v.check()
     planner.read()

@@ -27,6 +27,7 @@ author:
   - kojiforge.koji contributors (@kojiforge)
 extends_documentation_fragment:
   - kojiforge.koji.connection
+  - kojiforge.koji.names
   - kojiforge.koji.objects_src
 attributes:
   check_mode:
@@ -342,6 +343,9 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_engine import (
     connection_argument_spec, objects_from_params, run_module,
 )
+from ansible_collections.kojiforge.koji.plugins.module_utils.koji_names import (
+    NameRules, name_argument_spec,
+)
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_tags import plan_tags
 
 
@@ -388,11 +392,12 @@ TAG_KEYS = tuple(tag_spec(False))
 
 def handle(module, conn):
     tags = objects_from_params(module.params, 'tags', TAG_KEYS)
-    return plan_tags(conn, tags, module.check_mode)
+    return plan_tags(conn, tags, NameRules(module.params), module.check_mode)
 
 
 def main():
     argument_spec = connection_argument_spec()
+    argument_spec.update(name_argument_spec())
     argument_spec['src'] = dict(type='path')
     argument_spec.update(tag_spec(False))
     argument_spec['tags'] = dict(type='list', elements='dict', options=tag_spec(True))

@@ -24,6 +24,7 @@ author:
   - kojiforge.koji contributors (@kojiforge)
 extends_documentation_fragment:
   - kojiforge.koji.connection
+  - kojiforge.koji.names
   - kojiforge.koji.objects_src
 attributes:
   check_mode:
@@ -141,6 +142,9 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_engine import (
     Plan, Validator, connection_argument_spec, objects_from_params, read_values, run_module,
 )
+from ansible_collections.kojiforge.koji.plugins.module_utils.koji_names import (
+    NameRules, name_argument_spec,
+)
 
 PHASE_CREATE = 10
 PHASE_STATUS = 20
@@ -161,10 +165,14 @@ def user_spec(name_required):
 USER_KEYS = tuple(user_spec(False))
 
 
-def plan_users(conn, users):
+def plan_users(conn, users, names):
     v = Validator()
     v.unique('users', [u['name'] for u in users], 'user')
+    names.check(v, 'user', [u['name'] for u in users])
     for user in users:
+        if user.get('krb_principal') is not None:
+            names.check_value(v, 'user', 'user %r' % user['name'], user['krb_principal'],
+                              'Kerberos principal')
         if user.get('permissions') is not None:
             v.unique('user %s permissions' % user['name'], user['permissions'], 'permission')
     v.check()
@@ -230,11 +238,13 @@ def plan_users(conn, users):
 
 
 def handle(module, conn):
-    return plan_users(conn, objects_from_params(module.params, 'users', USER_KEYS))
+    return plan_users(conn, objects_from_params(module.params, 'users', USER_KEYS),
+                      NameRules(module.params))
 
 
 def main():
     argument_spec = connection_argument_spec()
+    argument_spec.update(name_argument_spec())
     argument_spec['src'] = dict(type='path')
     argument_spec.update(user_spec(False))
     argument_spec['users'] = dict(type='list', elements='dict', options=user_spec(True))

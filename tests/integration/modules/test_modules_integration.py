@@ -397,3 +397,16 @@ def test_targets(target):
     check_apply_reapply(target, 'koji_target', args, verify)
     assert_fails_cleanly(target, 'koji_target', {'name': p + 'target2', 'build_tag': p + 'nope',
                                                  'dest_tag': p + 't-dest'}, 'unknown build tag')
+
+
+def test_bad_names_fail_before_any_write(target):
+    """A name the hub's default RegexNameInternal refuses, in the middle of a request, fails
+    the whole request: the objects before it are not created."""
+    p = target.prefix
+    assert_fails_cleanly(target, 'koji_tag', {'tags': [
+        {'name': p + 'named-1'}, {'name': p + 'bad tag'}, {'name': p + 'named-2'}]},
+        "tag '%sbad tag': the name '%sbad tag' does not match" % (p, p))
+    assert target.anon.getTag(p + 'named-1') is None
+    assert_fails_cleanly(target, 'koji_channel', {'channels': [
+        {'name': p + 'chan-1'}, {'name': p + 'chan 2'}]}, 'does not match')
+    assert target.anon.getChannel(p + 'chan-1') is None
