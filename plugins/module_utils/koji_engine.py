@@ -603,6 +603,14 @@ class Validator:
         elif re.search(r'\s', url):
             self.error('%s: malformed URL %r (contains white space)', where, url)
 
+    def regex(self, where, pattern):
+        """Check a regular expression the hub will compile later (with Python's re), when
+        a refusal would no longer point at the declaration."""
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            self.error('%s: %r is not a valid regular expression: %s', where, pattern, exc)
+
     def unique(self, where, items, what):
         seen = set()
         for item in items:

@@ -107,6 +107,10 @@ class TagPlanner:
                     if rule.get('maxdepth') is not None and rule['maxdepth'] < 0:
                         v.error('%s: maxdepth %s of parent %s is negative', where,
                                 rule['maxdepth'], rule['parent'])
+                    if rule.get('pkg_filter'):
+                        # the hub stores any string and fails every read through the link
+                        v.regex('%s: pkg_filter of the link to parent %s' % (where, rule['parent']),
+                                rule['pkg_filter'])
                     if rule['parent'] in self.absent:
                         v.error('%s: parent %s is declared absent in the same request',
                                 where, rule['parent'])

@@ -100,7 +100,11 @@ options:
         type: bool
         default: false
       pkg_filter:
-        description: Regular expression; only packages whose name matches are inherited.
+        description:
+          - Regular expression (Python's C(re), as the hub uses it); only packages whose name
+            matches are inherited.
+          - An expression that does not compile fails the request before anything is
+            written (the hub would store it and then fail every read through the link).
         type: str
         default: ''
   external_repos:

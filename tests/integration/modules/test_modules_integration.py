@@ -261,7 +261,11 @@ def test_tags(target):
         'priority 5 is given more than once')
     assert_fails_cleanly(target, 'koji_tag', {'name': p + 'base', 'arches': ['x86_64', 'amd-64']},
                          "unknown arch 'amd-64'")
+    assert_fails_cleanly(target, 'koji_tag', {'name': p + 'filtered', 'inheritance': [
+        {'parent': p + 'base', 'priority': 0, 'pkg_filter': 'foo('}]},
+        "pkg_filter of the link to parent %sbase: 'foo(' is not a valid regular expression" % p)
     assert target.anon.getTag(p + 'orphan') is None
+    assert target.anon.getTag(p + 'filtered') is None
 
 
 def test_tag_lists_a_package_its_parent_blocks(target):

@@ -552,3 +552,19 @@ def test_refusal_with_parallel_writes_reports_every_call_once_and_rerun_converge
     mark = hub.mark()
     assert hub.run('koji_tag', tags=tags, batch_size=2, write_sessions=3)['changed'] is False
     hub.assert_unchanged(mark)
+
+
+def test_invalid_pkg_filter_fails_before_any_write(hub):
+    """The hub stores any pkg_filter and then fails every inherited package read through
+    the link: the pattern is compiled first."""
+    hub.state.add_tag('parent')
+    mark = hub.mark()
+    result = hub.run('koji_tag', tags=[
+        {'name': 'first'},
+        {'name': 'child', 'inheritance': [{'parent': 'parent', 'priority': 0,
+                                           'pkg_filter': 'foo('}]}])
+    assert result.get('failed'), result
+    assert "tag child: pkg_filter of the link to parent parent: 'foo(' is not a valid " \
+        "regular expression" in result['msg']
+    hub.assert_unchanged(mark)
+    assert hub.anon.getTag('first') is None
