@@ -78,6 +78,7 @@ class TagPlanner:
         self.groups = {}
         self.owners = {}
         self.perms = None
+        self.dependents = {}    # tag to delete -> (links of its children, targets using it)
 
     # ---- step 1: validate what can be validated without the hub --------------------------
     def check_request(self):
@@ -246,6 +247,9 @@ class TagPlanner:
         outside = [name for name in sorted(referenced - set(self.declared)) if name in self.info]
         if not self.bulk_links:
             calls += [('getInheritanceData', [name], {}) for name in outside]
+        deleting = [name for name in sorted(self.absent) if name in self.info]
+        for name in deleting:
+            calls += self._dependents_calls(self.ids[name])
         values = iter(read_values(self.conn, calls))
         if bulk_repos:
             links = {}
@@ -284,6 +288,13 @@ class TagPlanner:
         if not self.bulk_links:
             for name in outside:
                 self.inheritance[name] = next(values)
+        for name in deleting:
+            tag_id = self.ids[name]
+            children = [row for row in next(values)['tag_inheritance']
+                        if row['parent_id'] == tag_id]
+            targets = dict((target['id'], target) for target in next(values) + next(values))
+            self.dependents[name] = (sorted(children, key=lambda row: row['tag.name']),
+                                     sorted(targets.values(), key=lambda t: t['name']))
         self._read_inherited()
         self._read_ancestors()
 
@@ -294,6 +305,16 @@ class TagPlanner:
         whose owner the declaration does not name are seen too) replaces a call per tag."""
         return ('listPackages', [], {'userID': user_id, 'with_dups': True,
                                      'with_owners': True, 'with_blocked': True})
+
+    @staticmethod
+    def _dependents_calls(tag_id):
+        """What deleting a tag takes with it on the hub: the links of the tags inheriting
+        from it (the active inheritance rows naming it, as child or parent) and the build
+        targets using it."""
+        return [('queryHistory', [], {'tables': ['tag_inheritance'], 'tag': tag_id,
+                                      'active': True}),
+                ('getBuildTargets', [], {'buildTagID': tag_id}),
+                ('getBuildTargets', [], {'destTagID': tag_id})]
 
     def _listing_call(self, name, inherited):
         return ('listPackages', [], {'tagID': self.ids[name], 'inherited': inherited,
@@ -381,6 +402,37 @@ class TagPlanner:
                         v.error('%s: cannot block package %s: it is not listed in the tag '
                                 'or its parents', where, pkg)
         self._check_cycles()
+        self._check_dependents()
+
+    def _dropped_links(self, name):
+        """The links to a tag to delete that this run does not remove anyway: those of
+        children that are not deleted too nor declared without it."""
+        dropped = []
+        for row in self.dependents[name][0]:
+            child = self.declared.get(row['tag.name'])
+            if child is not None and (child['name'] in self.absent or (
+                    child.get('inheritance') is not None
+                    and name not in [rule['parent'] for rule in child['inheritance']])):
+                continue
+            dropped.append(row)
+        return dropped
+
+    def _check_dependents(self):
+        for name, (_links, targets) in sorted(self.dependents.items()):
+            if self.declared[name].get('force_delete'):
+                continue
+            links = self._dropped_links(name)
+            found = []
+            if links:
+                found.append('tags inheriting from it: %s'
+                             % ', '.join(row['tag.name'] for row in links))
+            if targets:
+                found.append('build targets using it: %s'
+                             % ', '.join(target['name'] for target in targets))
+            if found:
+                self.v.error('tag %s: not deleted, other objects depend on it (%s); remove '
+                             'them first, or set force_delete to delete it with the hub '
+                             'removing those links and targets', name, '; '.join(found))
 
     def _parents(self, name):
         tag = self.declared.get(name)
@@ -423,6 +475,13 @@ class TagPlanner:
                     self.plan.object_change('tag', name, 'delete', before=self._before(tag),
                                             after={})
                     self.plan.add(PHASE_DELETE, 'tag', name, 'delete tag', 'deleteTag', name)
+                    for row in self._dropped_links(name):
+                        self.plan.note('tag', name, 'removes the inheritance link of tag %s '
+                                       '(priority %s)' % (row['tag.name'], row['priority']),
+                                       action='delete')
+                    for target in self.dependents[name][1]:
+                        self.plan.note('tag', name, 'deletes build target %s' % target['name'],
+                                       action='delete')
                 continue
             self._plan_tag(tag)
             self._plan_inheritance(tag)

@@ -157,6 +157,16 @@ options:
         unblocked in the tag (added with C(force)). Blocks of groups and packages not given
         are left alone.
     type: dict
+  force_delete:
+    description:
+      - With O(state=absent), delete the tag even when other tags inherit from it or build
+        targets use it. The hub then removes those inheritance links and targets with it;
+        the tag's C(changes) list each of them.
+      - Without it, such a tag is not deleted and the request fails before anything is
+        written, naming the dependents. Children deleted in the same request, and children
+        whose O(inheritance) in the same request no longer names the tag, do not count.
+    type: bool
+    default: false
   tags:
     description:
       - Many tags at once, each a dict with the options above (O(name) required).
@@ -251,8 +261,13 @@ options:
       groups:
         description: Comps groups, a dict mapping each group name to its packages.
         type: dict
+      force_delete:
+        description: Delete the tag even when other tags inherit from it or targets use it.
+        type: bool
+        default: false
 notes:
-  - Deleting a tag also removes the build targets that use it (the hub does that).
+  - Deleting a tag that other tags inherit from or build targets use needs O(force_delete);
+    the hub then removes those links and targets too.
   - An owner change on a package the tag only inherits cannot be stored by Koji without
     listing the package directly; such packages count as present whatever their owner.
 seealso:
@@ -388,6 +403,7 @@ def tag_spec(name_required):
         packages=dict(type='dict'),
         blocked_packages=dict(type='list', elements='str'),
         groups=dict(type='dict'),
+        force_delete=dict(type='bool', default=False),
     )
 
 

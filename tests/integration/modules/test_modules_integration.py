@@ -125,7 +125,8 @@ def cleanup(hub):
         run_module(hub, 'koji_target', {'targets': [{'name': n, 'state': 'absent'}
                                                     for n in targets]})
     if tags:
-        run_module(hub, 'koji_tag', {'tags': [{'name': n, 'state': 'absent'} for n in tags]})
+        run_module(hub, 'koji_tag', {'tags': [{'name': n, 'state': 'absent', 'force_delete': True}
+                                              for n in tags]})
     if repos:
         run_module(hub, 'koji_external_repo', {'repos': [{'name': n, 'state': 'absent'}
                                                          for n in repos]})
@@ -414,3 +415,28 @@ def test_bad_names_fail_before_any_write(target):
     assert_fails_cleanly(target, 'koji_channel', {'channels': [
         {'name': p + 'chan-1'}, {'name': p + 'chan 2'}]}, 'does not match')
     assert target.anon.getChannel(p + 'chan-1') is None
+
+
+def test_deleting_a_tag_others_depend_on(target):
+    """A tag that another tag inherits from and a target uses is deleted only with
+    force_delete, and the result names what went with it."""
+    p = target.prefix
+    run_module(target, 'koji_tag', {'tags': [
+        {'name': p + 'dep-base'}, {'name': p + 'dep-dest'},
+        {'name': p + 'dep-child', 'inheritance': [{'parent': p + 'dep-base', 'priority': 0}]}]})
+    run_module(target, 'koji_target', {'name': p + 'dep-target', 'build_tag': p + 'dep-base',
+                                       'dest_tag': p + 'dep-dest'})
+    assert_fails_cleanly(target, 'koji_tag', {'name': p + 'dep-base', 'state': 'absent'},
+                         'tag %sdep-base: not deleted, other objects depend on it (tags '
+                         'inheriting from it: %sdep-child; build targets using it: '
+                         '%sdep-target)' % (p, p, p))
+    assert target.anon.getTag(p + 'dep-base') is not None
+    result = run_module(target, 'koji_tag', {'name': p + 'dep-base', 'state': 'absent',
+                                             'force_delete': True})
+    assert not result.get('failed'), result.get('msg')
+    assert result['changes'][0]['changes'] == [
+        'delete tag', 'removes the inheritance link of tag %sdep-child (priority 0)' % p,
+        'deletes build target %sdep-target' % p]
+    assert target.anon.getTag(p + 'dep-base') is None
+    assert target.anon.getInheritanceData(p + 'dep-child') == []
+    assert target.anon.getBuildTarget(p + 'dep-target') is None
