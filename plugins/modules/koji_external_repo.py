@@ -99,9 +99,10 @@ options:
     default: true
   timeout:
     description:
-      - Seconds to wait for the mirrorlist server.
+      - Seconds to wait for the mirrorlist server, and for the hub's answer to one request
+        (see the connection options).
     type: int
-    default: 30
+    default: 120
 seealso:
   - module: kojiforge.koji.koji_tag
 '''
@@ -289,7 +290,6 @@ def main():
     argument_spec.update(repo_spec(False))
     argument_spec['repos'] = dict(type='list', elements='dict', options=repo_spec(True))
     argument_spec['validate_certs'] = dict(type='bool', default=True)
-    argument_spec['timeout'] = dict(type='int', default=30)
     module = AnsibleModule(
         argument_spec=argument_spec,
         mutually_exclusive=[('name', 'repos'), ('url', 'mirrorlist')],
