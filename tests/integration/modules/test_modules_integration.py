@@ -440,3 +440,30 @@ def test_deleting_a_tag_others_depend_on(target):
     assert target.anon.getTag(p + 'dep-base') is None
     assert target.anon.getInheritanceData(p + 'dep-child') == []
     assert target.anon.getBuildTarget(p + 'dep-target') is None
+
+
+def test_the_logged_in_administrator_is_not_locked_out(target):
+    """koji_user refuses to revoke admin from, or disable, the user it is logged in as.
+    That user is the fake hub's admin certificate's, or KOJI_TEST_ADMIN on a real hub
+    (default kojiadmin, koji_ca_admin_user's default)."""
+    admin = 'admin' if target.fake else os.environ.get('KOJI_TEST_ADMIN', 'kojiadmin')
+    info = target.anon.getUser(admin)
+    if not info or 'admin' not in target.anon.getUserPerms(admin):
+        pytest.skip('%s is not an administrator of this hub: set KOJI_TEST_ADMIN to the '
+                    'user the modules log in as' % admin)
+    kept = [perm for perm in target.anon.getUserPerms(admin) if perm != 'admin']
+    for change, message in (({'permissions': kept}, 'revoke admin from'),
+                            ({'state': 'disabled'}, 'disable')):
+        args = {'users': [dict(change, name=admin)]}
+        start = target.event()
+        result = run_module(target, 'koji_user', args)
+        if not result.get('failed'):  # not the logged-in user after all: undo
+            run_module(target, 'koji_user', {'name': admin, 'permissions': kept + ['admin'],
+                                             'state': 'enabled'})
+        assert result.get('failed') is True, 'the administrator was locked out'
+        assert 'user %s: refusing to %s the user this module is logged in as' % (
+            admin, message) in result['msg'], result['msg']
+        hits = events_touching(target.anon, start, admin)  # the user is not prefixed
+        assert not hits, 'a refused lock-out created hub events: %s' % hits[:5]
+    assert 'admin' in target.anon.getUserPerms(admin)
+    assert target.anon.getUser(admin)['status'] == 0
