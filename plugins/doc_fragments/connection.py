@@ -80,6 +80,24 @@ options:
         once.
     type: int
     default: 3
+  timeout:
+    description:
+      - Seconds to wait for the hub's answer to one request (one multicall batch, a login).
+        A hub that does not answer in time fails the task with a message saying so, instead
+        of hanging it (koji's own default is 12 hours).
+      - Takes precedence over the profile's C(timeout) and C(auth_timeout).
+      - A write batch that timed out may still be applied by the hub; the result lists it
+        in C(not_applied) and a re-run converges.
+    type: int
+    default: 120
+  read_retries:
+    description:
+      - How many times an anonymous read that got no answer (a timeout, a dropped
+        connection) is sent again before the task fails; the first retry at once, the
+        others 5 seconds apart. An answer, also an error, is never retried.
+      - Writes are never sent again.
+    type: int
+    default: 2
 requirements:
   - koji (the Koji client library, C(python3-koji) on EL)
 '''

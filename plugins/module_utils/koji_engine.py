@@ -43,7 +43,21 @@ except ImportError:
     koji = None
     KOJI_IMPORT_ERROR = traceback.format_exc()
 
+try:
+    from requests.exceptions import Timeout as RequestTimeout  # what koji's client raises
+except ImportError:
+    RequestTimeout = None
+
 DEFAULT_BATCH_SIZE = 200
+
+# Seconds to wait for the hub's answer to one request (koji's own default is 12 hours, so a
+# hub that accepts connections and never answers would hang the task that long).
+DEFAULT_TIMEOUT = 120
+# Anonymous reads that fail without an answer (a timeout, a dropped connection) are sent
+# again this many times, the second retry and later ones READ_RETRY_INTERVAL seconds after
+# the previous failure (koji's anon_retry). Writes are never sent again.
+DEFAULT_READ_RETRIES = 2
+READ_RETRY_INTERVAL = 5
 MAX_ERRORS_IN_MSG = 10
 
 # Read batches are sent on up to this many anonymous sessions at once: the hub serves
@@ -115,7 +129,18 @@ def connection_argument_spec():
         authtype=dict(type='str', choices=['ssl', 'password', 'kerberos']),
         batch_size=dict(type='int', default=DEFAULT_BATCH_SIZE),
         write_sessions=dict(type='int', default=DEFAULT_WRITE_SESSIONS),
+        timeout=dict(type='int', default=DEFAULT_TIMEOUT),
+        read_retries=dict(type='int', default=DEFAULT_READ_RETRIES),
     )
+
+
+def _option(params, key, default, minimum):
+    value = params.get(key)
+    if value is None:
+        value = default
+    if value < minimum:
+        raise KojiModuleError('%s must be at least %d' % (key, minimum))
+    return value
 
 
 class KojiModuleError(Exception):
@@ -157,11 +182,18 @@ class KojiConnection:
         if workers < 1:
             raise KojiModuleError('write_sessions must be at least 1')
         self.write_workers = workers
+        self.timeout = _option(params, 'timeout', DEFAULT_TIMEOUT, 1)
+        retries = _option(params, 'read_retries', DEFAULT_READ_RETRIES, 0)
         self.config = self._config(params)
         if not self.config.get('server'):
             raise KojiModuleError('no hub URL: set "server", or a "koji" profile that '
                                   'names one')
         self.opts = koji.grab_session_options(self.config)
+        # every request (logins too) waits at most timeout seconds; anonymous sessions send a
+        # request that got no answer again (reads only: ensure_logged_in stops it for writes)
+        self.opts.update({'timeout': self.timeout, 'auth_timeout': self.timeout,
+                          'anon_retry': True, 'max_retries': retries,
+                          'retry_interval': READ_RETRY_INTERVAL})
         self.session = _counting_session_class()(self.config['server'], self.opts)
         self.read_sessions = [self.session]
         self.write_sessions = [self.session]
@@ -205,6 +237,10 @@ class KojiConnection:
         session = self.session if session is None else session
         if session.logged_in:
             return
+        # koji resends a logged-in session's calls after a failure too, trusting the hub to
+        # refuse a repeat of one it already ran: a write batch that timed out may still be
+        # running there, so writes are sent once and a failure is reported instead
+        session.opts['max_retries'] = 0
         config = self.config
         authtype = config.get('authtype')
         if not authtype:
@@ -229,7 +265,14 @@ class KojiConnection:
             raise
         except Exception as exc:
             raise KojiModuleError('cannot log in to %s (%s): %s'
-                                  % (config['server'], authtype, exc))
+                                  % (config['server'], authtype, self.describe(exc)))
+
+    def describe(self, exc):
+        """The text of a failed request; a timeout says so, and which option sets it."""
+        if RequestTimeout is not None and isinstance(exc, RequestTimeout):
+            return ('the hub did not answer within %s seconds (option timeout): %s'
+                    % (self.timeout, exc))
+        return str(exc)
 
     def writer(self, index):
         """The index-th logged-in session for parallel writes (the main one first; the
@@ -250,7 +293,7 @@ class KojiConnection:
         try:
             return getattr(self.session, method)(*args, **kwargs)
         except Exception as exc:
-            raise KojiModuleError('%s failed: %s' % (method, exc))
+            raise KojiModuleError('%s failed: %s' % (method, self.describe(exc)))
 
 
 class CallResult:
@@ -291,7 +334,7 @@ def read_many(conn, calls):
             try:
                 results.extend(_run_batch(conn.session, chunk))
             except Exception as exc:
-                raise KojiModuleError('reading from the hub failed: %s' % exc)
+                raise KojiModuleError('reading from the hub failed: %s' % conn.describe(exc))
         return results
     sessions = [conn.reader(index) for index in range(workers)]
     answers = [None] * len(chunks)
@@ -318,7 +361,7 @@ def read_many(conn, calls):
     for thread in threads:
         thread.join()
     if errors:
-        raise KojiModuleError('reading from the hub failed: %s' % errors[0])
+        raise KojiModuleError('reading from the hub failed: %s' % conn.describe(errors[0]))
     results = []
     for answer in answers:
         results.extend(answer)
@@ -452,8 +495,9 @@ class Plan:
             if errors:
                 raise KojiModuleError(
                     'writing to the hub failed: %s; the calls listed in "applied" were '
-                    'made, re-run to converge' % errors[0], changed=bool(applied),
-                    applied=applied, not_applied=not_applied)
+                    'made, those of the failed batch (in "not_applied") may have been made '
+                    'too, re-run to converge' % conn.describe(errors[0]),
+                    changed=bool(applied), applied=applied, not_applied=not_applied)
             raise KojiModuleError(
                 'the hub refused %d call(s) (first: %s %s: %s); the calls listed '
                 'in "applied" were made, re-run to converge'
@@ -602,6 +646,14 @@ class Validator:
             self.error('%s: malformed URL %r (no host)', where, url)
         elif re.search(r'\s', url):
             self.error('%s: malformed URL %r (contains white space)', where, url)
+
+    def regex(self, where, pattern):
+        """Check a regular expression the hub will compile later (with Python's re), when
+        a refusal would no longer point at the declaration."""
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            self.error('%s: %r is not a valid regular expression: %s', where, pattern, exc)
 
     def unique(self, where, items, what):
         seen = set()

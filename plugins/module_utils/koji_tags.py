@@ -60,9 +60,10 @@ def _arch_string(arches):
 
 class TagPlanner:
 
-    def __init__(self, conn, tags, check_mode=False):
+    def __init__(self, conn, tags, names, check_mode=False):
         self.conn = conn
         self.tags = tags
+        self.names = names
         self.check_mode = check_mode
         self.v = Validator()
         self.plan = Plan()
@@ -77,12 +78,14 @@ class TagPlanner:
         self.groups = {}
         self.owners = {}
         self.perms = None
+        self.dependents = {}    # tag to delete -> (links of its children, targets using it)
 
     # ---- step 1: validate what can be validated without the hub --------------------------
     def check_request(self):
         v = self.v
         names = [tag['name'] for tag in self.tags]
         v.unique('tags', names, 'tag')
+        self.names.check(v, 'tag', names)
         self.declared = dict((tag['name'], tag) for tag in self.tags)
         self.present = set(t['name'] for t in self.tags if t.get('state', 'present') == 'present')
         self.absent = set(names) - self.present
@@ -105,6 +108,10 @@ class TagPlanner:
                     if rule.get('maxdepth') is not None and rule['maxdepth'] < 0:
                         v.error('%s: maxdepth %s of parent %s is negative', where,
                                 rule['maxdepth'], rule['parent'])
+                    if rule.get('pkg_filter'):
+                        # the hub stores any string and fails every read through the link
+                        v.regex('%s: pkg_filter of the link to parent %s' % (where, rule['parent']),
+                                rule['pkg_filter'])
                     if rule['parent'] in self.absent:
                         v.error('%s: parent %s is declared absent in the same request',
                                 where, rule['parent'])
@@ -240,6 +247,9 @@ class TagPlanner:
         outside = [name for name in sorted(referenced - set(self.declared)) if name in self.info]
         if not self.bulk_links:
             calls += [('getInheritanceData', [name], {}) for name in outside]
+        deleting = [name for name in sorted(self.absent) if name in self.info]
+        for name in deleting:
+            calls += self._dependents_calls(self.ids[name])
         values = iter(read_values(self.conn, calls))
         if bulk_repos:
             links = {}
@@ -278,6 +288,13 @@ class TagPlanner:
         if not self.bulk_links:
             for name in outside:
                 self.inheritance[name] = next(values)
+        for name in deleting:
+            tag_id = self.ids[name]
+            children = [row for row in next(values)['tag_inheritance']
+                        if row['parent_id'] == tag_id]
+            targets = dict((target['id'], target) for target in next(values) + next(values))
+            self.dependents[name] = (sorted(children, key=lambda row: row['tag.name']),
+                                     sorted(targets.values(), key=lambda t: t['name']))
         self._read_inherited()
         self._read_ancestors()
 
@@ -288,6 +305,16 @@ class TagPlanner:
         whose owner the declaration does not name are seen too) replaces a call per tag."""
         return ('listPackages', [], {'userID': user_id, 'with_dups': True,
                                      'with_owners': True, 'with_blocked': True})
+
+    @staticmethod
+    def _dependents_calls(tag_id):
+        """What deleting a tag takes with it on the hub: the links of the tags inheriting
+        from it (the active inheritance rows naming it, as child or parent) and the build
+        targets using it."""
+        return [('queryHistory', [], {'tables': ['tag_inheritance'], 'tag': tag_id,
+                                      'active': True}),
+                ('getBuildTargets', [], {'buildTagID': tag_id}),
+                ('getBuildTargets', [], {'destTagID': tag_id})]
 
     def _listing_call(self, name, inherited):
         return ('listPackages', [], {'tagID': self.ids[name], 'inherited': inherited,
@@ -375,6 +402,37 @@ class TagPlanner:
                         v.error('%s: cannot block package %s: it is not listed in the tag '
                                 'or its parents', where, pkg)
         self._check_cycles()
+        self._check_dependents()
+
+    def _dropped_links(self, name):
+        """The links to a tag to delete that this run does not remove anyway: those of
+        children that are not deleted too nor declared without it."""
+        dropped = []
+        for row in self.dependents[name][0]:
+            child = self.declared.get(row['tag.name'])
+            if child is not None and (child['name'] in self.absent or (
+                    child.get('inheritance') is not None
+                    and name not in [rule['parent'] for rule in child['inheritance']])):
+                continue
+            dropped.append(row)
+        return dropped
+
+    def _check_dependents(self):
+        for name, (_links, targets) in sorted(self.dependents.items()):
+            if self.declared[name].get('force_delete'):
+                continue
+            links = self._dropped_links(name)
+            found = []
+            if links:
+                found.append('tags inheriting from it: %s'
+                             % ', '.join(row['tag.name'] for row in links))
+            if targets:
+                found.append('build targets using it: %s'
+                             % ', '.join(target['name'] for target in targets))
+            if found:
+                self.v.error('tag %s: not deleted, other objects depend on it (%s); remove '
+                             'them first, or set force_delete to delete it with the hub '
+                             'removing those links and targets', name, '; '.join(found))
 
     def _parents(self, name):
         tag = self.declared.get(name)
@@ -417,6 +475,13 @@ class TagPlanner:
                     self.plan.object_change('tag', name, 'delete', before=self._before(tag),
                                             after={})
                     self.plan.add(PHASE_DELETE, 'tag', name, 'delete tag', 'deleteTag', name)
+                    for row in self._dropped_links(name):
+                        self.plan.note('tag', name, 'removes the inheritance link of tag %s '
+                                       '(priority %s)' % (row['tag.name'], row['priority']),
+                                       action='delete')
+                    for target in self.dependents[name][1]:
+                        self.plan.note('tag', name, 'deletes build target %s' % target['name'],
+                                       action='delete')
                 continue
             self._plan_tag(tag)
             self._plan_inheritance(tag)
@@ -814,10 +879,10 @@ def resolve_links(data):
     return [link() if callable(link) else link for link in data]
 
 
-def plan_tags(conn, tags, check_mode=False):
+def plan_tags(conn, tags, names, check_mode=False):
     """Read, validate and plan a list of tag declarations. Raises KojiModuleError when
     the request is invalid (nothing is written then)."""
-    planner = TagPlanner(conn, tags, check_mode)
+    planner = TagPlanner(conn, tags, names, check_mode)
     planner.check_request()
     planner.v.check()
     planner.read()

@@ -25,6 +25,7 @@ author:
   - kojiforge.koji contributors (@kojiforge)
 extends_documentation_fragment:
   - kojiforge.koji.connection
+  - kojiforge.koji.names
   - kojiforge.koji.objects_src
 attributes:
   check_mode:
@@ -155,6 +156,9 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_engine import (
     Plan, Validator, connection_argument_spec, objects_from_params, read_values, run_module,
 )
+from ansible_collections.kojiforge.koji.plugins.module_utils.koji_names import (
+    NameRules, name_argument_spec,
+)
 
 PHASE_CHANNEL = 10
 PHASE_STATE = 20
@@ -175,9 +179,10 @@ def channel_spec(name_required):
 CHANNEL_KEYS = tuple(channel_spec(False))
 
 
-def plan_channels(conn, channels):
+def plan_channels(conn, channels, names):
     v = Validator()
     v.unique('channels', [c['name'] for c in channels], 'channel')
+    names.check(v, 'channel', [c['name'] for c in channels])
     for channel in channels:
         if channel.get('purge_hosts') and channel.get('hosts') is None:
             v.error('channel %s: purge_hosts needs hosts', channel['name'])
@@ -254,11 +259,13 @@ def plan_channels(conn, channels):
 
 
 def handle(module, conn):
-    return plan_channels(conn, objects_from_params(module.params, 'channels', CHANNEL_KEYS))
+    return plan_channels(conn, objects_from_params(module.params, 'channels', CHANNEL_KEYS),
+                         NameRules(module.params))
 
 
 def main():
     argument_spec = connection_argument_spec()
+    argument_spec.update(name_argument_spec())
     argument_spec['src'] = dict(type='path')
     argument_spec.update(channel_spec(False))
     argument_spec['channels'] = dict(type='list', elements='dict', options=channel_spec(True))

@@ -28,6 +28,7 @@ author:
   - kojiforge.koji contributors (@kojiforge)
 extends_documentation_fragment:
   - kojiforge.koji.connection
+  - kojiforge.koji.names
   - kojiforge.koji.objects_src
 attributes:
   check_mode:
@@ -98,9 +99,10 @@ options:
     default: true
   timeout:
     description:
-      - Seconds to wait for the mirrorlist server.
+      - Seconds to wait for the mirrorlist server, and for the hub's answer to one request
+        (see the connection options).
     type: int
-    default: 30
+    default: 120
 seealso:
   - module: kojiforge.koji.koji_tag
 '''
@@ -179,6 +181,9 @@ from ansible_collections.kojiforge.koji.plugins.module_utils.koji_engine import 
     Plan, Validator, connection_argument_spec, normalize_url, objects_from_params,
     read_values, run_module,
 )
+from ansible_collections.kojiforge.koji.plugins.module_utils.koji_names import (
+    NameRules, name_argument_spec,
+)
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_mirrorlist import (
     choose_url, expand_arch, parse_mirrorlist,
 )
@@ -217,6 +222,7 @@ def fetch_mirrorlist(module, url, arch):
 def plan_repos(module, conn, repos):
     v = Validator()
     v.unique('repos', [r['name'] for r in repos], 'repo')
+    NameRules(module.params).check(v, 'external repo', [r['name'] for r in repos])
     for repo in repos:
         where = 'external repo %s' % repo['name']
         if repo.get('state', 'present') == 'absent':
@@ -279,11 +285,11 @@ def handle(module, conn):
 
 def main():
     argument_spec = connection_argument_spec()
+    argument_spec.update(name_argument_spec())
     argument_spec['src'] = dict(type='path')
     argument_spec.update(repo_spec(False))
     argument_spec['repos'] = dict(type='list', elements='dict', options=repo_spec(True))
     argument_spec['validate_certs'] = dict(type='bool', default=True)
-    argument_spec['timeout'] = dict(type='int', default=30)
     module = AnsibleModule(
         argument_spec=argument_spec,
         mutually_exclusive=[('name', 'repos'), ('url', 'mirrorlist')],

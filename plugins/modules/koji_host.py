@@ -25,6 +25,7 @@ author:
   - kojiforge.koji contributors (@kojiforge)
 extends_documentation_fragment:
   - kojiforge.koji.connection
+  - kojiforge.koji.names
   - kojiforge.koji.objects_src
 attributes:
   check_mode:
@@ -177,6 +178,9 @@ from ansible_collections.kojiforge.koji.plugins.module_utils.koji_engine import 
     Plan, Validator, connection_argument_spec, objects_from_params, read_values, run_module,
     same_arches, split_arches,
 )
+from ansible_collections.kojiforge.koji.plugins.module_utils.koji_names import (
+    NameRules, name_argument_spec,
+)
 
 PHASE_ADD = 10
 PHASE_EDIT = 20
@@ -201,9 +205,10 @@ def host_spec(name_required):
 HOST_KEYS = tuple(host_spec(False))
 
 
-def plan_hosts(conn, hosts):
+def plan_hosts(conn, hosts, names):
     v = Validator()
     v.unique('hosts', [h['name'] for h in hosts], 'host')
+    names.check(v, 'host', [h['name'] for h in hosts])
     for host in hosts:
         where = 'host %s' % host['name']
         if host.get('arches') is not None:
@@ -303,11 +308,13 @@ def plan_hosts(conn, hosts):
 
 
 def handle(module, conn):
-    return plan_hosts(conn, objects_from_params(module.params, 'hosts', HOST_KEYS))
+    return plan_hosts(conn, objects_from_params(module.params, 'hosts', HOST_KEYS),
+                      NameRules(module.params))
 
 
 def main():
     argument_spec = connection_argument_spec()
+    argument_spec.update(name_argument_spec())
     argument_spec['src'] = dict(type='path')
     argument_spec.update(host_spec(False))
     argument_spec['hosts'] = dict(type='list', elements='dict', options=host_spec(True))

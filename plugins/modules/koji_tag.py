@@ -27,6 +27,7 @@ author:
   - kojiforge.koji contributors (@kojiforge)
 extends_documentation_fragment:
   - kojiforge.koji.connection
+  - kojiforge.koji.names
   - kojiforge.koji.objects_src
 attributes:
   check_mode:
@@ -99,7 +100,11 @@ options:
         type: bool
         default: false
       pkg_filter:
-        description: Regular expression; only packages whose name matches are inherited.
+        description:
+          - Regular expression (Python's C(re), as the hub uses it); only packages whose name
+            matches are inherited.
+          - An expression that does not compile fails the request before anything is
+            written (the hub would store it and then fail every read through the link).
         type: str
         default: ''
   external_repos:
@@ -152,6 +157,16 @@ options:
         unblocked in the tag (added with C(force)). Blocks of groups and packages not given
         are left alone.
     type: dict
+  force_delete:
+    description:
+      - With O(state=absent), delete the tag even when other tags inherit from it or build
+        targets use it. The hub then removes those inheritance links and targets with it;
+        the tag's C(changes) list each of them.
+      - Without it, such a tag is not deleted and the request fails before anything is
+        written, naming the dependents. Children deleted in the same request, and children
+        whose O(inheritance) in the same request no longer names the tag, do not count.
+    type: bool
+    default: false
   tags:
     description:
       - Many tags at once, each a dict with the options above (O(name) required).
@@ -246,8 +261,13 @@ options:
       groups:
         description: Comps groups, a dict mapping each group name to its packages.
         type: dict
+      force_delete:
+        description: Delete the tag even when other tags inherit from it or targets use it.
+        type: bool
+        default: false
 notes:
-  - Deleting a tag also removes the build targets that use it (the hub does that).
+  - Deleting a tag that other tags inherit from or build targets use needs O(force_delete);
+    the hub then removes those links and targets too.
   - An owner change on a package the tag only inherits cannot be stored by Koji without
     listing the package directly; such packages count as present whatever their owner.
 seealso:
@@ -342,6 +362,9 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_engine import (
     connection_argument_spec, objects_from_params, run_module,
 )
+from ansible_collections.kojiforge.koji.plugins.module_utils.koji_names import (
+    NameRules, name_argument_spec,
+)
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_tags import plan_tags
 
 
@@ -380,6 +403,7 @@ def tag_spec(name_required):
         packages=dict(type='dict'),
         blocked_packages=dict(type='list', elements='str'),
         groups=dict(type='dict'),
+        force_delete=dict(type='bool', default=False),
     )
 
 
@@ -388,11 +412,12 @@ TAG_KEYS = tuple(tag_spec(False))
 
 def handle(module, conn):
     tags = objects_from_params(module.params, 'tags', TAG_KEYS)
-    return plan_tags(conn, tags, module.check_mode)
+    return plan_tags(conn, tags, NameRules(module.params), module.check_mode)
 
 
 def main():
     argument_spec = connection_argument_spec()
+    argument_spec.update(name_argument_spec())
     argument_spec['src'] = dict(type='path')
     argument_spec.update(tag_spec(False))
     argument_spec['tags'] = dict(type='list', elements='dict', options=tag_spec(True))

@@ -22,6 +22,7 @@ author:
   - kojiforge.koji contributors (@kojiforge)
 extends_documentation_fragment:
   - kojiforge.koji.connection
+  - kojiforge.koji.names
   - kojiforge.koji.objects_src
 attributes:
   check_mode:
@@ -136,6 +137,9 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_engine import (
     Plan, Validator, connection_argument_spec, lookup_by_name, objects_from_params, run_module,
 )
+from ansible_collections.kojiforge.koji.plugins.module_utils.koji_names import (
+    NameRules, name_argument_spec,
+)
 
 PHASE_WRITE = 10
 PHASE_DELETE = 90
@@ -153,9 +157,10 @@ def target_spec(name_required):
 TARGET_KEYS = tuple(target_spec(False))
 
 
-def plan_targets(conn, targets):
+def plan_targets(conn, targets, names):
     v = Validator()
     v.unique('targets', [t['name'] for t in targets], 'target')
+    names.check(v, 'target', [t['name'] for t in targets])
     present = [t for t in targets if t.get('state', 'present') == 'present']
     for target in present:
         for key in ('build_tag', 'dest_tag'):
@@ -204,11 +209,13 @@ def plan_targets(conn, targets):
 
 
 def handle(module, conn):
-    return plan_targets(conn, objects_from_params(module.params, 'targets', TARGET_KEYS))
+    return plan_targets(conn, objects_from_params(module.params, 'targets', TARGET_KEYS),
+                        NameRules(module.params))
 
 
 def main():
     argument_spec = connection_argument_spec()
+    argument_spec.update(name_argument_spec())
     argument_spec['src'] = dict(type='path')
     argument_spec.update(target_spec(False))
     argument_spec['targets'] = dict(type='list', elements='dict', options=target_spec(True))

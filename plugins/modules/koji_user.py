@@ -24,6 +24,7 @@ author:
   - kojiforge.koji contributors (@kojiforge)
 extends_documentation_fragment:
   - kojiforge.koji.connection
+  - kojiforge.koji.names
   - kojiforge.koji.objects_src
 attributes:
   check_mode:
@@ -77,7 +78,9 @@ options:
         description: Kerberos principal of a new user.
         type: str
 notes:
-  - Take care not to revoke C(admin) from the user the module logs in as.
+  - Revoking C(admin) from the user the module logs in as, or disabling it, is refused
+    before anything is written (that user is asked from the hub when the module logs in to
+    write, so check mode does not report it).
 '''
 
 EXAMPLES = r'''
@@ -139,7 +142,11 @@ errors:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_engine import (
-    Plan, Validator, connection_argument_spec, objects_from_params, read_values, run_module,
+    KojiModuleError, Plan, Validator, connection_argument_spec, objects_from_params,
+    read_values, run_module,
+)
+from ansible_collections.kojiforge.koji.plugins.module_utils.koji_names import (
+    NameRules, name_argument_spec,
 )
 
 PHASE_CREATE = 10
@@ -161,10 +168,14 @@ def user_spec(name_required):
 USER_KEYS = tuple(user_spec(False))
 
 
-def plan_users(conn, users):
+def plan_users(conn, users, names, check_mode=False):
     v = Validator()
     v.unique('users', [u['name'] for u in users], 'user')
+    names.check(v, 'user', [u['name'] for u in users])
     for user in users:
+        if user.get('krb_principal') is not None:
+            names.check_value(v, 'user', 'user %r' % user['name'], user['krb_principal'],
+                              'Kerberos principal')
         if user.get('permissions') is not None:
             v.unique('user %s permissions' % user['name'], user['permissions'], 'permission')
     v.check()
@@ -189,6 +200,7 @@ def plan_users(conn, users):
                for n in with_perms])))
 
     plan = Plan()
+    lockouts = {}  # user -> what the plan would take from it that an administrator needs
     for user in users:
         name = user['name']
         cur = current[name]
@@ -208,6 +220,10 @@ def plan_users(conn, users):
             revoke = sorted(set(granted) - set(user['permissions']))
         if cur is not None and wanted_status == status and not (grant or revoke):
             continue
+        if 'admin' in revoke:
+            lockouts.setdefault(name, []).append('revoke admin from')
+        if cur is not None and wanted_status == STATUS_BLOCKED and status != STATUS_BLOCKED:
+            lockouts.setdefault(name, []).append('disable')
         after = {'state': 'enabled' if wanted_status == STATUS_NORMAL else 'disabled'}
         if user.get('permissions') is not None:
             after['permissions'] = sorted(user['permissions'])
@@ -226,15 +242,33 @@ def plan_users(conn, users):
         for perm in grant:
             plan.add(PHASE_PERMS, 'user', name, 'grant %s' % perm, 'grantPermission', name,
                      perm)
+    if lockouts and not check_mode:
+        refuse_self_lockout(conn, lockouts)
     return plan
 
 
+def refuse_self_lockout(conn, lockouts):
+    """The modules' own administrator keeps admin and stays enabled: taking either away
+    would lock the collection out of the hub (and koji_db's bootstrap would grant it back
+    on its next run). Who that is, the hub says once logged in, which a write needs anyway;
+    check mode does not log in, so this is decided on the real run."""
+    conn.ensure_logged_in()
+    me = conn.call('getLoggedInUser')
+    if me and me['name'] in lockouts:
+        raise KojiModuleError(
+            'user %s: refusing to %s the user this module is logged in as, which would lock '
+            'it out of the hub; nothing was changed (do it as another administrator)'
+            % (me['name'], ' and '.join(lockouts[me['name']])))
+
+
 def handle(module, conn):
-    return plan_users(conn, objects_from_params(module.params, 'users', USER_KEYS))
+    return plan_users(conn, objects_from_params(module.params, 'users', USER_KEYS),
+                      NameRules(module.params), module.check_mode)
 
 
 def main():
     argument_spec = connection_argument_spec()
+    argument_spec.update(name_argument_spec())
     argument_spec['src'] = dict(type='path')
     argument_spec.update(user_spec(False))
     argument_spec['users'] = dict(type='list', elements='dict', options=user_spec(True))

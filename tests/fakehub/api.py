@@ -15,7 +15,8 @@ import time
 import koji
 
 ARCH_RE = re.compile(r'^[a-zA-Z0-9_\-]*$')
-NAME_RE = re.compile(r'^[A-Za-z0-9/_.+-]+$')
+NAME_RE = re.compile(r'^[A-Za-z0-9/_.+-]+$')  # the hub's default RegexNameInternal
+USER_NAME_RE = re.compile(r'^[A-Za-z0-9/_.@-]+$')  # and RegexUserName
 REPO_MERGE_MODES = ('koji', 'simple', 'bare')
 GROUP_FIELDS = ('exported', 'display_name', 'is_default', 'uservisible', 'description',
                 'langonly', 'biarchonly', 'blocked')
@@ -35,8 +36,8 @@ def parse_arches(arches, strict=False, allow_none=False):
     return ' '.join(arches)
 
 
-def verify_name(name):
-    if not isinstance(name, str) or not NAME_RE.match(name):
+def verify_name(name, pattern=NAME_RE):
+    if not isinstance(name, str) or not pattern.match(name):
         raise koji.GenericError("Name %r doesn't match the allowed pattern" % (name,))
 
 
@@ -1085,6 +1086,7 @@ class HubAPI(object):
     def addHost(self, hostname, arches, krb_principal=None, force=False):
         self._assert_perm('host')
         verify_name(hostname)
+        verify_name(hostname, USER_NAME_RE)
         arches = parse_arches(' '.join(arches), strict=True)
         if self.state.find_host(hostname):
             raise koji.GenericError('host already exists: %s' % hostname)
@@ -1213,7 +1215,7 @@ class HubAPI(object):
 
     def createUser(self, username, status=None, krb_principal=None):
         self._assert_perm('admin')
-        verify_name(username)
+        verify_name(username, USER_NAME_RE)
         if self.state.find_user(username):
             raise koji.GenericError('user already exists: %s' % username)
         if krb_principal and self.state.find_user(krb_principal):

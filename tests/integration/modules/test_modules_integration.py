@@ -133,7 +133,8 @@ def cleanup(hub):
         run_module(hub, 'koji_target', {'targets': [{'name': n, 'state': 'absent'}
                                                     for n in targets]})
     if tags:
-        run_module(hub, 'koji_tag', {'tags': [{'name': n, 'state': 'absent'} for n in tags]})
+        run_module(hub, 'koji_tag', {'tags': [{'name': n, 'state': 'absent', 'force_delete': True}
+                                              for n in tags]})
     if repos:
         run_module(hub, 'koji_external_repo', {'repos': [{'name': n, 'state': 'absent'}
                                                          for n in repos]})
@@ -269,7 +270,11 @@ def test_tags(target):
         'priority 5 is given more than once')
     assert_fails_cleanly(target, 'koji_tag', {'name': p + 'base', 'arches': ['x86_64', 'amd-64']},
                          "unknown arch 'amd-64'")
+    assert_fails_cleanly(target, 'koji_tag', {'name': p + 'filtered', 'inheritance': [
+        {'parent': p + 'base', 'priority': 0, 'pkg_filter': 'foo('}]},
+        "pkg_filter of the link to parent %sbase: 'foo(' is not a valid regular expression" % p)
     assert target.anon.getTag(p + 'orphan') is None
+    assert target.anon.getTag(p + 'filtered') is None
 
 
 def test_tag_lists_a_package_its_parent_blocks(target):
@@ -405,3 +410,68 @@ def test_targets(target):
     check_apply_reapply(target, 'koji_target', args, verify)
     assert_fails_cleanly(target, 'koji_target', {'name': p + 'target2', 'build_tag': p + 'nope',
                                                  'dest_tag': p + 't-dest'}, 'unknown build tag')
+
+
+def test_bad_names_fail_before_any_write(target):
+    """A name the hub's default RegexNameInternal refuses, in the middle of a request, fails
+    the whole request: the objects before it are not created."""
+    p = target.prefix
+    assert_fails_cleanly(target, 'koji_tag', {'tags': [
+        {'name': p + 'named-1'}, {'name': p + 'bad tag'}, {'name': p + 'named-2'}]},
+        "tag '%sbad tag': the name '%sbad tag' does not match" % (p, p))
+    assert target.anon.getTag(p + 'named-1') is None
+    assert_fails_cleanly(target, 'koji_channel', {'channels': [
+        {'name': p + 'chan-1'}, {'name': p + 'chan 2'}]}, 'does not match')
+    assert target.anon.getChannel(p + 'chan-1') is None
+
+
+def test_deleting_a_tag_others_depend_on(target):
+    """A tag that another tag inherits from and a target uses is deleted only with
+    force_delete, and the result names what went with it."""
+    p = target.prefix
+    run_module(target, 'koji_tag', {'tags': [
+        {'name': p + 'dep-base'}, {'name': p + 'dep-dest'},
+        {'name': p + 'dep-child', 'inheritance': [{'parent': p + 'dep-base', 'priority': 0}]}]})
+    run_module(target, 'koji_target', {'name': p + 'dep-target', 'build_tag': p + 'dep-base',
+                                       'dest_tag': p + 'dep-dest'})
+    assert_fails_cleanly(target, 'koji_tag', {'name': p + 'dep-base', 'state': 'absent'},
+                         'tag %sdep-base: not deleted, other objects depend on it (tags '
+                         'inheriting from it: %sdep-child; build targets using it: '
+                         '%sdep-target)' % (p, p, p))
+    assert target.anon.getTag(p + 'dep-base') is not None
+    result = run_module(target, 'koji_tag', {'name': p + 'dep-base', 'state': 'absent',
+                                             'force_delete': True})
+    assert not result.get('failed'), result.get('msg')
+    assert result['changes'][0]['changes'] == [
+        'delete tag', 'removes the inheritance link of tag %sdep-child (priority 0)' % p,
+        'deletes build target %sdep-target' % p]
+    assert target.anon.getTag(p + 'dep-base') is None
+    assert target.anon.getInheritanceData(p + 'dep-child') == []
+    assert target.anon.getBuildTarget(p + 'dep-target') is None
+
+
+def test_the_logged_in_administrator_is_not_locked_out(target):
+    """koji_user refuses to revoke admin from, or disable, the user it is logged in as.
+    That user is the fake hub's admin certificate's, or KOJI_TEST_ADMIN on a real hub
+    (default kojiadmin, koji_ca_admin_user's default)."""
+    admin = 'admin' if target.fake else os.environ.get('KOJI_TEST_ADMIN', 'kojiadmin')
+    info = target.anon.getUser(admin)
+    if not info or 'admin' not in target.anon.getUserPerms(admin):
+        pytest.skip('%s is not an administrator of this hub: set KOJI_TEST_ADMIN to the '
+                    'user the modules log in as' % admin)
+    kept = [perm for perm in target.anon.getUserPerms(admin) if perm != 'admin']
+    for change, message in (({'permissions': kept}, 'revoke admin from'),
+                            ({'state': 'disabled'}, 'disable')):
+        args = {'users': [dict(change, name=admin)]}
+        start = target.event()
+        result = run_module(target, 'koji_user', args)
+        if not result.get('failed'):  # not the logged-in user after all: undo
+            run_module(target, 'koji_user', {'name': admin, 'permissions': kept + ['admin'],
+                                             'state': 'enabled'})
+        assert result.get('failed') is True, 'the administrator was locked out'
+        assert 'user %s: refusing to %s the user this module is logged in as' % (
+            admin, message) in result['msg'], result['msg']
+        hits = events_touching(target.anon, start, admin)  # the user is not prefixed
+        assert not hits, 'a refused lock-out created hub events: %s' % hits[:5]
+    assert 'admin' in target.anon.getUserPerms(admin)
+    assert target.anon.getUser(admin)['status'] == 0

@@ -552,3 +552,68 @@ def test_refusal_with_parallel_writes_reports_every_call_once_and_rerun_converge
     mark = hub.mark()
     assert hub.run('koji_tag', tags=tags, batch_size=2, write_sessions=3)['changed'] is False
     hub.assert_unchanged(mark)
+
+
+def test_invalid_pkg_filter_fails_before_any_write(hub):
+    """The hub stores any pkg_filter and then fails every inherited package read through
+    the link: the pattern is compiled first."""
+    hub.state.add_tag('parent')
+    mark = hub.mark()
+    result = hub.run('koji_tag', tags=[
+        {'name': 'first'},
+        {'name': 'child', 'inheritance': [{'parent': 'parent', 'priority': 0,
+                                           'pkg_filter': 'foo('}]}])
+    assert result.get('failed'), result
+    assert "tag child: pkg_filter of the link to parent parent: 'foo(' is not a valid " \
+        "regular expression" in result['msg']
+    hub.assert_unchanged(mark)
+    assert hub.anon.getTag('first') is None
+
+
+def dependents_site(hub):
+    hub.state.add_tag('base')
+    hub.state.add_tag('child', parents=[('base', 0)])
+    hub.state.add_tag('other')
+    hub.hub.session().createBuildTarget('base-target', 'base', 'other')
+
+
+def test_delete_refused_while_tags_inherit_or_targets_use_it(hub):
+    dependents_site(hub)
+    mark = hub.mark()
+    for check_mode in (True, False):
+        result = hub.run('koji_tag', check_mode=check_mode, tags=[
+            {'name': 'obsolete'}, {'name': 'base', 'state': 'absent'}])
+        assert result.get('failed'), result
+        assert 'tag base: not deleted, other objects depend on it (tags inheriting from ' \
+            'it: child; build targets using it: base-target)' in result['msg']
+        assert 'force_delete' in result['msg']
+    hub.assert_unchanged(mark)
+    assert hub.anon.getTag('base') and hub.anon.getTag('obsolete') is None
+
+
+def test_force_delete_says_what_went_with_the_tag(hub):
+    dependents_site(hub)
+    result = hub.run('koji_tag', name='base', state='absent', force_delete=True)
+    assert not result.get('failed'), result
+    assert result['changes'] == [{
+        'type': 'tag', 'name': 'base', 'action': 'delete',
+        'changes': ['delete tag', 'removes the inheritance link of tag child (priority 0)',
+                    'deletes build target base-target']}]
+    assert hub.anon.getTag('base') is None
+    assert hub.anon.getInheritanceData('child') == []
+    assert hub.anon.getBuildTarget('base-target') is None
+    mark = hub.mark()
+    assert hub.run('koji_tag', name='base', state='absent', force_delete=True)['changed'] is False
+    hub.assert_unchanged(mark)
+
+
+def test_children_deleted_or_detached_in_the_same_request_do_not_block(hub):
+    dependents_site(hub)
+    hub.state.add_tag('child2', parents=[('base', 0)])
+    hub.hub.session().deleteBuildTarget('base-target')
+    result = hub.run('koji_tag', tags=[{'name': 'base', 'state': 'absent'},
+                                       {'name': 'child', 'state': 'absent'},
+                                       {'name': 'child2', 'inheritance': []}])
+    assert not result.get('failed'), result
+    assert hub.anon.getTag('base') is None and hub.anon.getTag('child') is None
+    assert hub.anon.getInheritanceData('child2') == []

@@ -34,3 +34,24 @@ def test_unknown_permission_fails_and_writes_nothing(hub):
     assert 'unknown permission superpowers' in result['msg']
     hub.assert_unchanged(mark)
     assert hub.anon.getUser('a') is None
+
+
+def test_the_logged_in_administrator_cannot_be_locked_out(hub):
+    hub.state.add_user('other-admin', perms=['admin'])
+    mark = hub.mark()
+    for change in ({'permissions': ['tag']}, {'state': 'disabled'}):
+        result = hub.run('koji_user', users=[dict(change, name='admin'),
+                                             {'name': 'newcomer', 'permissions': ['tag']}])
+        assert result.get('failed'), result
+        assert 'user admin: refusing to %s the user this module is logged in as' % (
+            'revoke admin from' if 'permissions' in change else 'disable') in result['msg']
+    hub.assert_unchanged(mark)
+    assert 'admin' in hub.anon.getUserPerms('admin')
+    assert hub.anon.getUser('admin')['status'] == 0
+    assert hub.anon.getUser('newcomer') is None
+    # another administrator can lose admin, and the check-mode run does not log in
+    assert hub.run('koji_user', check_mode=True, name='admin', state='disabled')['changed']
+    hub.assert_unchanged(mark)
+    result = hub.run('koji_user', name='other-admin', permissions=[], state='disabled')
+    assert not result.get('failed') and result['changed']
+    assert hub.anon.getUserPerms('other-admin') == []
