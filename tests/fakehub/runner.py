@@ -11,7 +11,6 @@ import io
 import json
 import os
 import sys
-import tempfile
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -19,9 +18,9 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__fi
 def collection_path():
     """Make ansible_collections/kojiforge/koji point at this checkout; returns the
     directory to put on sys.path / ANSIBLE_COLLECTIONS_PATH."""
-    base = os.environ.get('KOJIFORGE_COLLECTIONS_PATH')
-    if not base:
-        base = os.path.join(tempfile.gettempdir(), 'kojiforge-coll-%d' % os.getuid())
+    # The checkout's own build/collections (as `make collection-link` makes it), not a shared
+    # temporary folder: two checkouts testing at once would re-point each other's link.
+    base = os.environ.get('KOJIFORGE_COLLECTIONS_PATH') or os.path.join(REPO_ROOT, 'build', 'collections')
     link = os.path.join(base, 'ansible_collections', 'kojiforge', 'koji')
     if not os.path.islink(link) or os.path.realpath(link) != os.path.realpath(REPO_ROOT):
         os.makedirs(os.path.dirname(link), exist_ok=True)
