@@ -28,6 +28,26 @@ from .api import HubAPI
 from .state import CallContext, HubState
 
 
+class HubSession(koji.ClientSession):
+    """The koji.ClientSession that ``FakeHub.session()`` returns: the same client, except that
+    dropping it never calls the hub.
+
+    koji.ClientSession.__del__ logs a logged-in session out: an HTTP request, with the
+    session's timeout (koji's default is 12 hours). A session that raised a koji error is kept
+    alive by a reference cycle (the error, its traceback, the frame of _callMethod holding both
+    the error and the session), so it is only freed by the garbage collector, in whichever
+    thread happens to allocate at that moment: possibly a request thread of this very hub,
+    which then holds the hub's lock while it waits for the logout that needs that lock. The
+    hub stops answering (the exporter tests saw their count refresh wait out its timeout, and
+    a retry too). Call ``logout()`` explicitly to end a session on the hub.
+    """
+
+    def __del__(self):
+        # no logout: the hub keeps the session, as the real hub keeps a session nobody logged
+        # out of until it expires; the client's sockets close when they are freed
+        pass
+
+
 class FakeHub(object):
 
     def __init__(self, extra_handlers=(), tls=False, certdir=None, admin_user='admin',
@@ -131,15 +151,17 @@ class FakeHub(object):
             self.calls = {}
 
     def session(self, login=True):
-        """A koji.ClientSession on this hub, logged in as the admin unless login=False."""
+        """A koji session (HubSession) on this hub, logged in as the admin unless login=False.
+
+        Dropping it does not log it out (see HubSession): call ``logout()`` for that."""
         if self.tls:
-            session = koji.ClientSession(self.url, {'serverca': self.certs['ca'],
-                                                    'cert': self.certs['admin_pem']})
+            session = HubSession(self.url, {'serverca': self.certs['ca'],
+                                            'cert': self.certs['admin_pem']})
             if login:
                 session.ssl_login()
         else:
-            session = koji.ClientSession(self.url, {'user': self.admin_user,
-                                                    'password': self.admin_password})
+            session = HubSession(self.url, {'user': self.admin_user,
+                                            'password': self.admin_password})
             if login:
                 session.login()
         return session

@@ -9,6 +9,8 @@ so its parent directory goes on sys.path here.
 
 import pathlib
 import sys
+import threading
+import traceback
 
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
@@ -26,7 +28,7 @@ from tests.fakehub.api_tasks import (TaskAPI, add_build, add_repo_request, add_t
 
 # What conftest.py builds its fixtures from.
 __all__ = ["Exporter", "FakeHub", "FixedClock", "NOW", "ROOT", "Settings", "TaskAPI", "families",
-           "parse", "seed", "series", "value"]
+           "parse", "seed", "series", "thread_stacks", "value"]
 
 # The exporter's clock in these tests, so ages and waits are exact.
 NOW = 1700000000.0
@@ -93,6 +95,18 @@ def seed(state, session):
     add_repo_request(state, "f40-build", create_ts=NOW - 300)
     add_repo_request(state, "f40", create_ts=NOW - 100)
     add_repo_request(state, "f40", create_ts=NOW - 1000, active=False)
+
+
+def thread_stacks():
+    """Every thread's stack, for the message of a failure that may be a hang (a fake hub's
+    request thread stuck while holding the hub's lock, say)."""
+    frames = sys._current_frames()  # pylint: disable=protected-access
+    stacks = []
+    for thread in threading.enumerate():
+        frame = frames.get(thread.ident)
+        if frame is not None:
+            stacks.append("--- thread %s\n%s" % (thread.name, "".join(traceback.format_stack(frame))))
+    return "\n".join(stacks)
 
 
 def parse(text):

@@ -1,5 +1,9 @@
 """The fake hub itself: Koji's semantics the modules and tests rely on."""
 
+import gc
+import threading
+import weakref
+
 import koji
 import pytest
 
@@ -32,6 +36,38 @@ def test_multicall_fault_does_not_undo_neighbours(hub):
     with pytest.raises(koji.GenericError):
         bad.result
     assert sorted(t['name'] for t in s.listTags()) == ['x', 'y']
+
+
+def test_a_dropped_session_freed_in_a_request_thread_does_not_stall_the_hub(hub):
+    """A logged-in session that raised a koji error is kept by a reference cycle (the error's
+    traceback holds _callMethod's frame, which holds the error and the session): only the
+    garbage collector frees it, in whichever thread allocates then. koji's ClientSession.__del__
+    logs out over HTTP: in a request thread of the same hub, that thread would wait, holding the
+    hub's lock, for a logout that needs the lock, and the hub would answer nobody again."""
+    fake = hub.hub
+    collected_in = []
+
+    def collect(method, args, kwargs):
+        if not collected_in:
+            collected_in.append(threading.current_thread().name)
+            gc.collect()   # what any allocation in this request thread may start
+
+    gc.disable()
+    try:
+        session = fake.session()
+        with pytest.raises(koji.GenericError):
+            session.getTag('no-such-tag', strict=True)
+        dropped = weakref.ref(session)
+        del session
+        assert dropped() is not None, 'the session is no longer kept by a cycle: nothing tested'
+        fake.fault_hook = collect
+        anon = koji.ClientSession(fake.url, {'timeout': 10, 'max_retries': 0, 'anon_retry': False})
+        assert anon.getLastEvent()['id'] >= 1
+    finally:
+        fake.fault_hook = None
+        gc.enable()
+    assert dropped() is None
+    assert collected_in and collected_in[0] != threading.current_thread().name
 
 
 def test_koji_semantics(hub):
