@@ -60,8 +60,10 @@ def manifest():
 
 
 def _upgraded_from_old(before):
-    if before["koji_version"] == _listing("after-upgrade")["koji_version"]:
-        pytest.skip("no older Koji source (KOJI_SOURCE_OLD or <KOJI_SOURCE>-%s): nothing was upgraded" % OLD_VERSION)
+    """The scenario exists to upgrade: a run that deployed the new release from the start fails."""
+    assert before["koji_version"] == OLD_VERSION, \
+        "the deployment started at Koji %s, not %s: nothing was upgraded" % (before["koji_version"], OLD_VERSION)
+    assert _listing("after-upgrade")["koji_version"] != OLD_VERSION, "the deployment is still at %s" % OLD_VERSION
 
 
 def test_the_seed_is_there(before):
