@@ -37,14 +37,16 @@ class LocalCluster(object):
         return found
 
     def demo(self, *args, log_name):
-        """testbed/demo.sh ARGS, its output in build/real-koji/LOG_NAME; (rc, output, seconds)."""
+        """testbed/demo.sh ARGS, its output written to build/real-koji/LOG_NAME as it comes
+        (tail it to follow a deploy); (rc, output, seconds)."""
         LANE_DIR.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ, ANSIBLE_FORCE_COLOR="false")
+        log_path = LANE_DIR / log_name
         started = time.monotonic()
-        proc = subprocess.run([str(self.DEMO)] + list(args), cwd=ROOT, env=env, text=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
-        (LANE_DIR / log_name).write_text(proc.stdout, encoding="utf-8")
-        return proc.returncode, proc.stdout, time.monotonic() - started
+        with open(log_path, "w", encoding="utf-8") as log:
+            proc = subprocess.run([str(self.DEMO)] + list(args), cwd=ROOT, env=env, text=True,
+                                  stdout=log, stderr=subprocess.STDOUT, check=False)
+        return proc.returncode, log_path.read_text(encoding="utf-8"), time.monotonic() - started
 
     def up(self):
         proc = subprocess.run([str(ROOT / "testbed" / "koji-source.sh")], cwd=ROOT, text=True,
