@@ -12,6 +12,7 @@ import pathlib
 import re
 import subprocess
 import time
+from urllib.parse import urlencode
 
 import pytest
 import testinfra
@@ -128,12 +129,23 @@ def changed_tasks(output):
     return found
 
 
+def http_get(host, url, cafile=None):
+    """GET url from the host with its python3 (curl is not on every host): the body, or a
+    failed assertion with the error."""
+    script = (
+        "import ssl, sys, urllib.request\n"
+        "context = ssl.create_default_context(cafile=sys.argv[2]) if sys.argv[2] else None\n"
+        "sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=30, context=context).read().decode())\n"
+    )
+    cmd = host.run("python3 -c %s %s %s" % (quote(script), quote(url), quote(cafile or "")))
+    assert cmd.rc == 0, "GET %s on %s: %s" % (url, host.backend.get_pretty_hostname(), cmd.stderr)
+    return cmd.stdout
+
+
 def prometheus(hub_host, path, **params):
     """GET on Prometheus' HTTP API on the hub host; the decoded 'data' of a successful answer."""
-    query = " ".join("--data-urlencode %s" % quote("%s=%s" % item) for item in params.items())
-    cmd = hub_host.run("curl -fsS -G %s %s" % (query, quote(PROMETHEUS + path)))
-    assert cmd.rc == 0, "Prometheus %s: %s" % (path, cmd.stderr)
-    answer = json.loads(cmd.stdout)
+    url = PROMETHEUS + path + ("?" + urlencode(params) if params else "")
+    answer = json.loads(http_get(hub_host, url))
     assert answer["status"] == "success", answer
     return answer["data"]
 
@@ -146,9 +158,7 @@ def ready_by_host(hub_host):
 
 def metrics_page(web_host, web_name):
     """/metrics of a koji-web host, over its TLS site, verified against the Koji CA."""
-    cmd = web_host.run("curl -fsS --cacert %s https://%s/metrics" % (KOJI_CA, web_name))
-    assert cmd.rc == 0, cmd.stderr
-    return cmd.stdout
+    return http_get(web_host, "https://%s/metrics" % web_name, cafile=KOJI_CA)
 
 
 def regen_repo(hub_host, tag):
