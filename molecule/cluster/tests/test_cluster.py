@@ -1,9 +1,11 @@
 """The whole cluster against the real hub: builders, storage, repos, an imported RPM, kojira,
-what a builder's certificate may not do, and a graceful kojid reload. Runs in file order."""
+what a builder's certificate may not do, and a graceful kojid reload (on a configuration change
+and on a certificate renewal). Runs in file order."""
 
 import re
 
 from conftest import BUILDER1, BUILDER2, HUB, READY_TIMEOUT, get_host, hub_call, koji, recap, run_playbook, wait_for
+from deployed_koji import quote
 
 TAG = "kojicluster-build"
 PKG = "kojicluster-hello"
@@ -236,3 +238,43 @@ def test_kojid_reload_is_graceful(hub, builder2):
     assert rc == 0, out[-3000:]
     assert recap(out)[BUILDER2]["changed"] >= 1
     wait_for("builder2 ready again", lambda: hosts_by_name(hub)[BUILDER2]["ready"], timeout=READY_TIMEOUT)
+
+
+# Serial number and whole days left of a certificate, read on the host with python3-cryptography
+# (koji_ca installs it; openssl's command line may be missing).
+CERT_INFO = (
+    "import datetime, sys\n"
+    "from cryptography import x509\n"
+    "c = x509.load_pem_x509_certificate(open(sys.argv[1], 'rb').read())\n"
+    "end = getattr(c, 'not_valid_after_utc', None) or c.not_valid_after.replace(tzinfo=datetime.timezone.utc)\n"
+    "print(c.serial_number, int((end - datetime.datetime.now(datetime.timezone.utc)).total_seconds() // 86400))\n"
+)
+
+
+def cert_info(host, path):
+    serial, days_left = host.check_output("python3 -c %s %s" % (quote(CERT_INFO), path)).split()
+    return int(serial), int(days_left)
+
+
+def test_certificate_renewal_reloads_kojid_gracefully(hub, builder2):
+    """A renewed kojid certificate reloads kojid, it is not restarted: the same process finishes
+    its tasks and re-executes itself with the new certificate, so no running build is killed."""
+    serial_before, days_left = cert_info(builder2, "/etc/pki/koji/kojid.crt")
+    # The renewal margin that makes this certificate due and nothing longer-lived (the CA).
+    margin = days_left + 2
+    assert cert_info(builder2, "/etc/pki/koji/koji-ca.crt")[1] > margin
+    pid_before = builder2.check_output("systemctl show -p MainPID --value kojid")
+    log_lines = int(builder2.check_output("wc -l < /var/log/kojid.log"))
+    rc, out, _err = run_playbook("kojiforge.koji.builders", "--limit", BUILDER2,
+                                 "-e", "koji_ca_renew_margin_days=%d" % margin)
+    assert rc == 0, out[-3000:]
+    assert re.search(r"changed: \[%s\] => \(item=kojid\)" % re.escape(BUILDER2), out), out[-3000:]
+    assert cert_info(builder2, "/etc/pki/koji/kojid.crt")[0] != serial_before
+    wait_for("kojid's graceful restart in its log",
+             lambda: "Initiating graceful restart" in builder2.check_output(
+                 "tail -n +%d /var/log/kojid.log" % (log_lines + 1)), timeout=READY_TIMEOUT)
+    assert builder2.check_output("systemctl show -p MainPID --value kojid") == pid_before
+    # Re-executed, kojid logs in with the new certificate and checks in as ready.
+    wait_for("builder2 ready again", lambda: hosts_by_name(hub)[BUILDER2]["ready"], timeout=READY_TIMEOUT)
+    assert builder2.check_output("systemctl show -p MainPID --value kojid") == pid_before
+    assert builder2.service("kojid").is_running

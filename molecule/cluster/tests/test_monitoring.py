@@ -19,12 +19,33 @@ def test_metrics_served_by_koji_web(hub):
     assert "# TYPE koji_hosts_ready gauge" in text
     for builder in (BUILDER1, BUILDER2):
         assert re.search(r'^koji_hosts_ready\{host="%s"\} 1(\.0)?$' % re.escape(builder), text, re.M), text[:4000]
-    # One dedicated daemon process of one process, apart from koji-web's.
+    # One dedicated daemon process of one process, apart from koji-web's (its user: below).
     processes = hub.run("ps -eo args").stdout.splitlines()
     assert len([p for p in processes if p.startswith("koji-metrics")]) == 1, processes
     assert len([p for p in processes if p.startswith("(wsgi:koji-web)")]) >= 1, processes
     config = hub.file("/etc/kojiweb/metrics.conf")
     assert config.contains("^server = https://%s/kojihub$" % re.escape(HUB))
+
+
+def test_metrics_process_runs_as_its_own_user(hub):
+    """The /metrics process runs as koji-metrics, which reads its configuration and the CA
+    certificate but no key: not kojiweb.pem, the web's proxy certificate that can act as any
+    Koji user (the Apache user can read it)."""
+    processes = [line.split(None, 1) for line in hub.run("ps -eo user:32,args --no-headers").stdout.splitlines()]
+    metrics = [(user, args) for user, args in processes if args.startswith("koji-metrics")]
+    assert [user for user, _args in metrics] == ["koji-metrics"], metrics
+
+    def readable(path):
+        return hub.run("runuser -u koji-metrics -- test -r %s" % path).rc == 0
+
+    assert readable("/etc/kojiweb/metrics.conf")
+    assert readable("/etc/pki/koji/koji-ca.crt")
+    assert not readable("/etc/kojiweb/web.conf")
+    secrets = hub.run("find /etc/pki/koji -name '*.key' -o -name '*.pem'").stdout.split()
+    assert "/etc/pki/koji/kojiweb.pem" in secrets, secrets
+    assert [path for path in secrets if readable(path)] == []
+    passwd = hub.run("getent passwd koji-metrics").stdout.strip().split(":")
+    assert passwd[6] in ("/usr/sbin/nologin", "/sbin/nologin"), passwd
 
 
 def test_prometheus_scrapes_the_web_target(hub):

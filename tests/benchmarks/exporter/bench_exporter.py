@@ -346,8 +346,9 @@ def main(argv=None):
                 server = server or config["server"]
                 serverca = serverca or config.get("serverca")
                 cert = config.get("cert")
+            # scrape_cache_ttl=0: every measured scrape reads the hub
             settings = Settings(server, serverca=serverca, cert=cert, timeout=120,
-                                count_refresh_workers=args.count_workers)
+                                count_refresh_workers=args.count_workers, scrape_cache_ttl=0)
             print("hub %s, %s, %s" % (server, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), load()))
             print("  " + hub_size(koji.ClientSession(server, opts=settings.koji_opts())))
             measure(settings, args, small_change=args.change_command and (lambda: run_command(args.change_command)),
@@ -378,7 +379,7 @@ def main(argv=None):
                 hub.session().untagBuildBypass("%s-tag-0001" % args.prefix, 1)
                 return "build 1 untagged from %s-tag-0001" % args.prefix
 
-            measure(Settings(hub.url, timeout=60, count_refresh_workers=args.count_workers), args,
+            measure(Settings(hub.url, timeout=60, count_refresh_workers=args.count_workers, scrape_cache_ttl=0), args,
                     add_tasks=more_tasks, small_change=tag_one_build, undo_change=untag_it)
     return 0
 

@@ -20,8 +20,9 @@ def fixture_clock():
 
 @pytest.fixture(name="settings")
 def fixture_settings(hub):
-    # a small scan chunk so the walk over task ids takes several calls and requests
-    return Settings(hub.url, timeout=HUB_TIMEOUT, task_scan_chunk=3, multicall_batch=4)
+    # a small scan chunk so the walk over task ids takes several calls and requests; no scrape
+    # cache: these tests check what each scrape reads (test_scrape_cache.py tests the cache)
+    return Settings(hub.url, timeout=HUB_TIMEOUT, task_scan_chunk=3, multicall_batch=4, scrape_cache_ttl=0)
 
 
 @pytest.fixture(name="exporter")

@@ -129,5 +129,10 @@ def test_el_hub_conf_carries_the_production_settings():
     assert "IncludeOptional /etc/httpd/kojiforge/kojiweb.d/*.conf" in web
     metrics = _render("RedHat", ROLES / "koji_web" / "templates" / "kojiweb-metrics.conf.j2")
     assert "WSGIDaemonProcess kojiforge-metrics processes=1 " in metrics
+    # its own user, not Apache's (which can read kojiweb.pem, the proxy certificate)
+    daemon = next(line for line in metrics.splitlines() if line.startswith("WSGIDaemonProcess"))
+    assert " user=koji-metrics group=koji-metrics home=/usr/share/kojiforge-metrics " in daemon
+    assert "apache" not in daemon
+    assert "scrape_cache_ttl = 5\n" in _render("RedHat", ROLES / "koji_web" / "templates" / "metrics.conf.j2")
     assert "SetEnv KOJIFORGE_METRICS_CONFIG /etc/kojiweb/metrics.conf" in metrics
     assert "        Require ip 192.0.2.0/24\n" in metrics

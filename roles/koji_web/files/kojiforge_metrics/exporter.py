@@ -71,6 +71,10 @@ class Exporter:
     Scrapes run on the WSGI threads, each with its own koji session; the two background threads
     (counts, tasks) have theirs, and the counts refresh one per parallel worker. Everything shared sits behind ``self._lock``, which is never
     held during a hub call.
+
+    A scrape's hub read is served again for ``scrape_cache_ttl`` seconds: ``self._scrape_lock``
+    lets one GET read the hub while concurrent ones wait for its result, so a flood of GETs
+    costs at most one hub read per TTL.
     """
 
     # pylint: disable=too-many-instance-attributes
@@ -93,6 +97,8 @@ class Exporter:
         self._stop = threading.Event()
         self._threads = []
         self._rendered = {}
+        self._scrape_lock = threading.Lock()
+        self._last_read = None  # (clock time, Snapshot or None, seconds): the last hub read
         for name in (TASKS, COUNTS):
             self._rerender(name)
         self.registry = CollectorRegistry(auto_describe=False)
@@ -247,10 +253,26 @@ class Exporter:
             return dict((name, (s.last_success, s.duration, s.errors))
                         for name, s in self._cache.items())
 
+    def _cached_read(self):
+        """The last hub read while it is younger than scrape_cache_ttl, else a new one:
+        (Snapshot, or None when the hub could not be read; seconds the read took).
+
+        Held during the hub call, the scrape lock makes concurrent GETs wait for that one read
+        instead of each calling the hub. A failed read is served again too: a hub that does not
+        answer is not asked more often."""
+        with self._scrape_lock:
+            now = self._clock()
+            last = self._last_read
+            if last is not None and 0 <= now - last[0] < self.settings.scrape_cache_ttl:
+                return last[1], last[2]
+            began = time.monotonic()
+            snap = self._read_hub()
+            elapsed = time.monotonic() - began
+            self._last_read = (now, snap, elapsed)
+            return snap, elapsed
+
     def _scrape_families(self):
-        began = time.monotonic()
-        snap = self._read_hub()
-        elapsed = time.monotonic() - began
+        snap, elapsed = self._cached_read()
         families = _new_families(metricdefs.SCRAPE)
         families['koji_up'].add_metric([], 1 if snap is not None else 0)
         families['koji_scrape_duration_seconds'].add_metric([], elapsed)
@@ -354,7 +376,8 @@ class Exporter:
                 families[name].add_metric(list(key), buckets, sum_value=total)
 
     def render(self):
-        """The text exposition of every metric: one hub read, plus the cached texts."""
+        """The text exposition of every metric: one hub read (at most one per scrape_cache_ttl),
+        plus the cached texts of the background refreshes."""
         scraped = generate_latest(_Families(self._scrape_families()))
         with self._lock:
             return scraped + self._rendered[TASKS] + self._rendered[COUNTS]

@@ -48,10 +48,11 @@ METRICS = (
     # Health of the exporter and its view of the hub.
     MetricSpec('koji_up', GAUGE, (),
                '1 when this scrape read the hub, 0 when the hub could not be reached '
-               '(cached figures are still served).', SCRAPE),
+               '(cached figures are still served). GETs within scrape_cache_ttl of a hub read '
+               'are answered from it.', SCRAPE),
     MetricSpec('koji_scrape_duration_seconds', GAUGE, (),
                'Seconds this scrape spent reading hosts, channels and task states from the hub '
-               '(one multicall).', SCRAPE),
+               '(one multicall); the same figure for GETs within scrape_cache_ttl of that read.', SCRAPE),
     MetricSpec('koji_cache_age_seconds', GAUGE, ('cache',),
                'Seconds since the cached figures were last refreshed successfully (since the '
                'exporter started if never): cache="counts" for per-tag/per-package counts, '

@@ -28,7 +28,7 @@ class Settings:
                  task_refresh_interval=30.0, count_refresh_interval=600.0,
                  count_full_refresh_interval=21600.0,
                  multicall_batch=500, count_refresh_workers=2, task_scan_chunk=1000,
-                 default_max_jobs=10, task_history='all', gap_retries=5):
+                 default_max_jobs=10, task_history='all', gap_retries=5, scrape_cache_ttl=5.0):
         # pylint: disable=too-many-arguments
         if not server:
             raise ConfigError('server (the hub URL) is required')
@@ -45,6 +45,8 @@ class Settings:
                             ('default_max_jobs', default_max_jobs)):
             if value <= 0:
                 raise ConfigError(f'{name} must be positive, not {value!r}')
+        if scrape_cache_ttl < 0:
+            raise ConfigError(f'scrape_cache_ttl must not be negative, not {scrape_cache_ttl!r}')
         self.server = server
         self.serverca = serverca or None
         self.cert = cert or None
@@ -58,6 +60,8 @@ class Settings:
         self.default_max_jobs = int(default_max_jobs)
         self.task_history = task_history
         self.gap_retries = int(gap_retries)
+        # seconds a scrape's hub read is served again before the next GET reads the hub anew
+        self.scrape_cache_ttl = float(scrape_cache_ttl)
 
     def koji_opts(self):
         """Options for koji.ClientSession: anonymous, bounded, no ten-minute retry loops."""
@@ -73,7 +77,8 @@ class Settings:
         return opts
 
 
-_FLOATS = ('timeout', 'task_refresh_interval', 'count_refresh_interval', 'count_full_refresh_interval')
+_FLOATS = ('timeout', 'task_refresh_interval', 'count_refresh_interval', 'count_full_refresh_interval',
+           'scrape_cache_ttl')
 _INTS = ('multicall_batch', 'count_refresh_workers', 'task_scan_chunk', 'default_max_jobs', 'gap_retries')
 _STRINGS = ('server', 'serverca', 'cert', 'task_history')
 
