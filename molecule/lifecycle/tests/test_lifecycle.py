@@ -192,6 +192,16 @@ def test_the_ca_passphrase_never_showed_in_the_process_list(window, openssl):
     assert leaks == [], "the passphrase showed in the process list during the %s" % window
 
 
+def test_site_yml_removed_the_lockout_an_interrupted_backup_left(hub):
+    """The side effect left a lock-out dated two days back (as a backup interrupted by Ctrl-C or a
+    lost controller leaves it) before deploying the fresh environment with site.yml."""
+    after_site = json.loads((STATE / "lockout-after-site.json").read_text(encoding="utf-8"))
+    assert after_site["lockout_present"] is False, after_site
+    # The hub answered a call without a certificate right after site.yml (not "server offline").
+    assert after_site["anonymous_rc"] == 0, after_site
+    assert not hub.file("/etc/koji-hub/hub.conf.d/kojiforge-backup-lockout.conf").exists
+
+
 def test_restored_hub_answers_the_admin(hub):
     result = hub.run("koji moshimoshi")
     assert result.rc == 0, result.stderr

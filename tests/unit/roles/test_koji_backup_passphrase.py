@@ -4,10 +4,14 @@ A task's `environment:` is prefixed to the remote command line (`/bin/sh -c 'VAR
 ...'`): it shows in the CA host's process list and in ansible-playbook -vvv output. So does
 anything in a command's `argv`, `cmd` or free-form arguments. The passphrase is given on
 standard input (`stdin:`), read by openssl with `-pass stdin` or `-pass fd:N`, and every task
-that names it has `no_log: true`.
+that names it has `no_log: true`. The role's encrypting and decrypting tasks also run for real
+here (connection local, -vvv): the CA comes back and the passphrase is not in the output.
 """
 
+import os
 import pathlib
+import subprocess
+import sys
 
 import pytest
 import yaml
@@ -80,3 +84,55 @@ def test_openssl_reads_the_passphrase_from_standard_input():
         text = yaml.safe_dump(task[module])
         assert "-pass stdin" in text or "-pass fd:" in text, task.get("name")
         assert task[module].get("stdin") == "{{ koji_backup_passphrase }}", task.get("name")
+
+
+def _task(file_name, task_name):
+    with open(ROOT / "roles" / "koji_backup" / "tasks" / file_name, encoding="utf-8") as handle:
+        task = next(t for t in _tasks(yaml.safe_load(handle)) if t.get("name") == task_name)
+    # Run here, on this machine: no CA host to delegate to.
+    return {key: value for key, value in task.items() if key not in ("delegate_to", "when")}
+
+
+def test_the_role_s_own_tasks_encrypt_and_decrypt_without_showing_the_passphrase(tmp_path):
+    """The encrypting and decrypting tasks of the role, run for real (connection local) with -vvv:
+    the CA comes back intact and the passphrase shows nowhere in Ansible's output."""
+    passphrase = "unit-test-ca-passphrase-%d" % os.getpid()
+    ca_dir = tmp_path / "pki" / "ca"
+    ca_dir.mkdir(parents=True)
+    (ca_dir / "koji-ca.key").write_text("-----BEGIN PRIVATE KEY-----\nnot a real key\n")
+    (tmp_path / "backup").mkdir()
+    (tmp_path / "vars.yml").write_text(yaml.safe_dump({
+        "koji_backup_passphrase": passphrase, "koji_backup_ca_dir": str(ca_dir),
+        "__koji_backup_path": str(tmp_path / "backup")}))
+    (tmp_path / "playbook.yml").write_text(yaml.safe_dump([{
+        "name": "The role's passphrase tasks",
+        "hosts": "localhost",
+        "gather_facts": False,
+        "vars_files": [str(tmp_path / "vars.yml")],
+        "tasks": [
+            _task("backup.yml", "Backup | Encrypt the CA on the CA host"),
+            _task("restore.yml", "Restore | Decrypt the CA to nowhere (checks the passphrase)"),
+            {"name": "Show the check's result", "ansible.builtin.assert": {"that": "__koji_backup_ca_check.rc == 0"}},
+            _task("restore.yml", "Restore | Put the backup's CA in place on the CA host"),
+        ],
+    }]))
+    env = dict(os.environ, ANSIBLE_FORCE_COLOR="false", ANSIBLE_NOCOLOR="1", ANSIBLE_PIPELINING="false",
+               ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"), ANSIBLE_REMOTE_TEMP=str(tmp_path / "remote-tmp"))
+    proc = subprocess.run([str(pathlib.Path(sys.executable).with_name("ansible-playbook")), "-vvv",
+                           "-i", "localhost,", "-c", "local", "-e", "ansible_python_interpreter=%s" % sys.executable,
+                           str(tmp_path / "playbook.yml")], cwd=str(tmp_path), env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, universal_newlines=True, check=False)
+    out = proc.stdout
+    assert proc.returncode == 0, out[-3000:]
+    assert "EXEC" in out  # -vvv shows the command lines
+    assert passphrase not in out
+    encrypted = (tmp_path / "backup" / "ca.tar.enc").read_bytes()
+    assert encrypted.startswith(b"Salted__") and b"PRIVATE KEY" not in encrypted
+    # Put back in place from the archive; the original was kept aside.
+    assert (ca_dir / "koji-ca.key").read_text().startswith("-----BEGIN PRIVATE KEY-----")
+    assert len(list((tmp_path / "pki").glob("ca.before-restore-*"))) == 1
+    # And openssl reads it with the passphrase alone (as backups made before this change).
+    decrypted = subprocess.run(["openssl", "enc", "-d", "-aes-256-cbc", "-pbkdf2", "-iter", "600000", "-pass",
+                                "pass:" + passphrase, "-in", str(tmp_path / "backup" / "ca.tar.enc")],
+                               stdout=subprocess.PIPE, check=True).stdout
+    assert b"koji-ca.key" in decrypted
