@@ -20,6 +20,8 @@ PROJECT = SCENARIO_DIR.parents[1]
 STATE = EPHEMERAL / "lifecycle"
 BACKUP = STATE / "backups" / "lifecycle"
 HUB_NAME = "hub.kojilife.test"
+# The test secret of inventory/group_vars/all.yml.
+PASSPHRASE = "molecule-lifecycle-ca-passphrase"
 OLD_VERSION = "1.34.3"
 
 
@@ -179,6 +181,27 @@ def test_backup_parts_match_their_checksums_and_the_ca_is_encrypted(manifest):
     encrypted = (BACKUP / "ca.tar.enc").read_bytes()
     assert encrypted.startswith(b"Salted__")
     assert b"PRIVATE KEY" not in encrypted and b"koji-ca.key" not in encrypted
+
+
+@pytest.mark.parametrize("window,openssl", [("backup", "openssl enc -aes-256-cbc"), ("restore", "openssl enc -d")])
+def test_the_ca_passphrase_never_showed_in_the_process_list(window, openssl):
+    """The side effect sampled `ps -eo args` on the CA host every 50 ms during the backup and
+    the restore (files/lifecycle-ps-sampler.yml)."""
+    text = (STATE / ("ps-%s.txt" % window)).read_text(encoding="utf-8")
+    # The sampler saw the CA being encrypted (decrypted): the check below is not vacuous.
+    assert openssl in text, "the sampler never saw %r during the %s: inconclusive" % (openssl, window)
+    leaks = [line for line in text.splitlines() if PASSPHRASE in line]
+    assert leaks == [], "the passphrase showed in the process list during the %s" % window
+
+
+def test_site_yml_removed_the_lockout_an_interrupted_backup_left(hub):
+    """The side effect left a lock-out dated two days back (as a backup interrupted by Ctrl-C or a
+    lost controller leaves it) before deploying the fresh environment with site.yml."""
+    after_site = json.loads((STATE / "lockout-after-site.json").read_text(encoding="utf-8"))
+    assert after_site["lockout_present"] is False, after_site
+    # The hub answered a call without a certificate right after site.yml (not "server offline").
+    assert after_site["anonymous_rc"] == 0, after_site
+    assert not hub.file("/etc/koji-hub/hub.conf.d/kojiforge-backup-lockout.conf").exists
 
 
 def test_restored_hub_answers_the_admin(hub):

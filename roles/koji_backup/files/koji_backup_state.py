@@ -1,7 +1,7 @@
 """Read what kojiforge.koji's backups compare: a Koji hub's version and object counts, and the
 files under Koji's top directory. Prints one JSON object.
 
-  koji_backup_state.py --profile koji [--login] [--topdir /mnt/koji --part packages ...]
+  koji_backup_state.py --profile koji [--login] [--timeout 120] [--topdir /mnt/koji --part packages ...]
   koji_backup_state.py --profile koji --expect-locked   (exit 0 only when the hub refuses anonymous calls)
   koji_backup_state.py --profile koji --expire-ready-repos   (after a restore: expire every ready
                                                               repo, in one multicall; prints their ids)
@@ -15,11 +15,20 @@ import sys
 import koji
 
 
-def session(profile, login):
+# The library's defaults would keep a backup (and the hub's lock-out) waiting on a hung hub for
+# hours: 12 hours per call, 30 retries 20 s apart.
+MAX_RETRIES = 3
+RETRY_INTERVAL = 2
+DEFAULT_TIMEOUT = 120
+
+
+def session(profile, login, timeout=DEFAULT_TIMEOUT):
     opts = koji.read_config(profile)
     session_opts = koji.grab_session_options(opts)
-    # Fail within seconds, not after the library's ten minutes of retries.
-    session_opts.update({"max_retries": 3, "retry_interval": 2, "offline_retry": False})
+    # Fail within minutes, not after hours: each call (the login too) within `timeout` seconds,
+    # at most MAX_RETRIES retries, no waiting out a hub that says it is offline.
+    session_opts.update({"max_retries": MAX_RETRIES, "retry_interval": RETRY_INTERVAL, "offline_retry": False,
+                         "timeout": timeout, "auth_timeout": timeout})
     sess = koji.ClientSession(opts["server"], session_opts)
     if login:
         sess.ssl_login(opts["cert"], None, opts["serverca"])
@@ -82,13 +91,15 @@ def main():
     parser.add_argument("--expect-locked", action="store_true")
     parser.add_argument("--expire-ready-repos", action="store_true",
                         help="expire the ready repos (logs in with the profile's certificate)")
+    parser.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT,
+                        help="seconds one hub call (or the login) may take")
     parser.add_argument("--topdir")
     parser.add_argument("--part", action="append", default=[])
     args = parser.parse_args()
 
     if args.expect_locked:
         try:
-            session(args.profile, False).getAPIVersion()
+            session(args.profile, False, args.timeout).getAPIVersion()
         except koji.ServerOffline:
             print(json.dumps({"locked": True}))
             return 0
@@ -96,10 +107,10 @@ def main():
         return 1
 
     if args.expire_ready_repos:
-        print(json.dumps({"expired": expire_ready_repos(session(args.profile, True))}))
+        print(json.dumps({"expired": expire_ready_repos(session(args.profile, True, args.timeout))}))
         return 0
 
-    state = counts(session(args.profile, args.login))
+    state = counts(session(args.profile, args.login, args.timeout))
     if args.topdir:
         state["files"] = files(args.topdir, args.part)
     print(json.dumps(state, sort_keys=True))
