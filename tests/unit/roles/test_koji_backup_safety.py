@@ -17,6 +17,8 @@ import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 
+from role_templating import trusted
+
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 ROLE = ROOT / "roles" / "koji_backup"
 STATE_SCRIPT = ROLE / "files" / "koji_backup_state.py"
@@ -34,22 +36,12 @@ def _tasks(items):
             yield from _tasks(task.get(key))
 
 
-def _trusted(value):
-    if isinstance(value, str):
-        return trust_as_template(value)
-    if isinstance(value, dict):
-        return {k: _trusted(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_trusted(v) for v in value]
-    return value
-
-
 def _render(expression, variables):
     loader = DataLoader()
     base = dict(_yaml(ROLE / "defaults" / "main.yml"))
     base.update(_yaml(ROLE / "vars" / "main.yml"))
     base.update(variables)
-    return Templar(loader=loader, variables=_trusted(base)).template(trust_as_template(expression))
+    return Templar(loader=loader, variables=trusted(base)).template(trust_as_template(expression))
 
 
 # The lock-out's record

@@ -12,19 +12,10 @@ import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 
+from role_templating import trusted
+
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 ROLE = ROOT / "roles" / "koji_ca"
-
-
-def _trusted(value):
-    """Values read from YAML are untrusted in ansible-core 2.19: trust them as the role loader does."""
-    if isinstance(value, str):
-        return trust_as_template(value)
-    if isinstance(value, dict):
-        return {k: _trusted(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_trusted(v) for v in value]
-    return value
 
 
 def _yaml(path):
@@ -43,7 +34,7 @@ def _templar(os_family, **extra):
     variables.update(_yaml(ROLE / "vars" / "main.yml"))
     variables.update(_yaml(ROLE / "vars" / ("%s.yml" % os_family)))
     variables.update(extra)
-    return Templar(loader=DataLoader(), variables=_trusted(variables))
+    return Templar(loader=DataLoader(), variables=trusted(variables))
 
 
 def _states(os_family):

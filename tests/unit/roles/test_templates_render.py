@@ -18,6 +18,8 @@ import pytest
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 
+from role_templating import trusted
+
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 ROLES = ROOT / "roles"
 EXPECTED = pathlib.Path(__file__).resolve().parent / "expected"
@@ -34,19 +36,8 @@ HOSTS = {
 }
 
 
-def _trusted(value):
-    """Values read from YAML are untrusted in ansible-core 2.19: trust them as the role loader does."""
-    if isinstance(value, str):
-        return trust_as_template(value)
-    if isinstance(value, dict):
-        return {k: _trusted(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_trusted(v) for v in value]
-    return value
-
-
 def _load(loader, path):
-    return _trusted(loader.load_from_file(str(path)) or {})
+    return trusted(loader.load_from_file(str(path)) or {})
 
 
 def _variables(os_family):
@@ -78,7 +69,7 @@ def _variables(os_family):
         "koji_hub_extra_options": {"EmailDomain": "example.com", "CheckClientIP": False},
         "koji_web_metrics_require": ["ip 192.0.2.0/24", "host prometheus.koji.example.com"],
     })
-    return loader, _trusted(variables)
+    return loader, trusted(variables)
 
 
 def _templates():
