@@ -26,7 +26,6 @@ import pathlib
 import re
 import subprocess
 import sys
-import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "tests"))
@@ -97,7 +96,7 @@ def noop(cluster, label, inventories):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--reuse", action="store_true", help="use the running demo cluster")
     parser.add_argument("--keep", action="store_true", help="leave the cluster up at the end")
     args = parser.parse_args()
