@@ -171,7 +171,8 @@ EOF
 smoke_test() {
   # A container that cannot boot systemd, or two that cannot find each other by name, fail
   # every scenario later with a far less clear message.
-  local net=kojiforge-testbed-smoke a=smoke-a.kojiforge.test b=smoke-b.kojiforge.test state resolved
+  # Named per run: two test runs on one machine (a scenario beside the demo) prepare at once.
+  local net=kojiforge-smoke-$$ a=smoke-a-$$.kojiforge.test b=smoke-b-$$.kojiforge.test state resolved
   podman rm -f "$a" "$b" >/dev/null 2>&1 || true
   podman network rm -f "$net" >/dev/null 2>&1 || true
   podman network create "$net" >/dev/null
