@@ -33,6 +33,7 @@ PROMETHEUS_PORT=${DEMO_PROMETHEUS_PORT:-9090}
 INVENTORY=$top/inventories/local
 # Builders added by `add-builder`: a second inventory source, as a site would add hosts to its own.
 EXTRA_INVENTORY=$top/build/demo/builders.yml
+EXTRA_LIST=$top/build/demo/builders.list
 HUB=hub.koji.test
 
 log() { printf '[demo] %s\n' "$*"; }
@@ -162,6 +163,20 @@ up() {
 EOF
 }
 
+# The extra inventory, one group per builder type, from the list add-builder keeps (a group
+# appended twice to the YAML would be one key written twice: the second would hide the first).
+write_extra_inventory() {
+  {
+    printf -- '---\n# Builders added by testbed/demo.sh add-builder.\nall:\n  children:\n    koji_builders:\n      children:\n'
+    cut -d' ' -f2 "$EXTRA_LIST" | sort -u | while read -r type; do
+      printf '        koji_builders_%s:\n          hosts:\n' "$type"
+      awk -v t="$type" '$2 == t {print $1}' "$EXTRA_LIST" | while read -r host; do
+        printf '            %s:\n' "$host"
+      done
+    done
+  } >"$EXTRA_INVENTORY"
+}
+
 add_builder() {
   local name=${1:-} type=${2:-rpm}
   [ -n "$name" ] || die "usage: testbed/demo.sh add-builder NAME [TYPE]"
@@ -170,8 +185,8 @@ add_builder() {
   source=$(koji_source)
   if ! demo_hosts | grep -qx "$name"; then
     mkdir -p "$(dirname "$EXTRA_INVENTORY")"
-    [ -f "$EXTRA_INVENTORY" ] || printf -- '---\n# Builders added by testbed/demo.sh add-builder.\nall:\n  children:\n    koji_builders:\n      children:\n' >"$EXTRA_INVENTORY"
-    printf '        koji_builders_%s:\n          hosts:\n            %s:\n' "$type" "$name" >>"$EXTRA_INVENTORY"
+    echo "$name $type" >>"$EXTRA_LIST"
+    write_extra_inventory
     log "added $name to koji_builders_$type in ${EXTRA_INVENTORY#"$top"/}"
   fi
   start_host "$name"
@@ -190,7 +205,7 @@ down() {
   done
   podman volume rm -f kojiforge-local-mnt-koji >/dev/null 2>&1 || true
   podman network rm -f "$NETWORK" >/dev/null 2>&1 || true
-  rm -f "$EXTRA_INVENTORY"
+  rm -f "$EXTRA_INVENTORY" "$EXTRA_LIST"
 }
 
 case "${1:-}" in
