@@ -8,7 +8,7 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
 
-    # The options of plugins/module_utils/koji_engine.py connection_argument_spec().
+    # The options of plugins/module_utils/koji_connection.py connection_argument_spec().
     DOCUMENTATION = r'''
 options:
   koji:

@@ -10,7 +10,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.kojiforge.koji.plugins.module_utils.koji_engine import KojiModuleError
+from ansible_collections.kojiforge.koji.plugins.module_utils.koji_errors import KojiModuleError
 
 # The defaults of the hub's settings (hub.conf; kojihub/kojixmlrpc.py of Koji 1.35).
 DEFAULT_NAME_PATTERN = r'^[A-Za-z0-9/_.+-]+$'       # RegexNameInternal

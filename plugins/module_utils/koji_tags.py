@@ -6,10 +6,14 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.kojiforge.koji.plugins.module_utils.koji_engine import (
-    BULK_MIN_NAMES, BULK_RATIO, Plan, Validator, lookup_by_name, read_values, same_arches,
-    split_arches,
+from ansible_collections.kojiforge.koji.plugins.module_utils.koji_params import (
+    same_arches, split_arches,
 )
+from ansible_collections.kojiforge.koji.plugins.module_utils.koji_plan import Plan
+from ansible_collections.kojiforge.koji.plugins.module_utils.koji_reads import (
+    BULK_MIN_NAMES, BULK_RATIO, lookup_by_name, read_values,
+)
+from ansible_collections.kojiforge.koji.plugins.module_utils.koji_validation import Validator
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_inheritance import (
     full_inheritance, group_rows_by_tag, links_by_tag, tag_groups,
 )

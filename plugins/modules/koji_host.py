@@ -174,10 +174,16 @@ errors:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kojiforge.koji.plugins.module_utils.koji_engine import (
-    Plan, Validator, connection_argument_spec, objects_from_params, read_values, run_module,
-    same_arches, split_arches,
+from ansible_collections.kojiforge.koji.plugins.module_utils.koji_connection import (
+    connection_argument_spec,
 )
+from ansible_collections.kojiforge.koji.plugins.module_utils.koji_module_runner import run_module
+from ansible_collections.kojiforge.koji.plugins.module_utils.koji_params import (
+    objects_from_params, same_arches, split_arches,
+)
+from ansible_collections.kojiforge.koji.plugins.module_utils.koji_plan import Plan
+from ansible_collections.kojiforge.koji.plugins.module_utils.koji_reads import read_values
+from ansible_collections.kojiforge.koji.plugins.module_utils.koji_validation import Validator
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_names import (
     NameRules, name_argument_spec,
 )

@@ -359,9 +359,11 @@ errors:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kojiforge.koji.plugins.module_utils.koji_engine import (
-    connection_argument_spec, objects_from_params, run_module,
+from ansible_collections.kojiforge.koji.plugins.module_utils.koji_connection import (
+    connection_argument_spec,
 )
+from ansible_collections.kojiforge.koji.plugins.module_utils.koji_module_runner import run_module
+from ansible_collections.kojiforge.koji.plugins.module_utils.koji_params import objects_from_params
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_names import (
     NameRules, name_argument_spec,
 )

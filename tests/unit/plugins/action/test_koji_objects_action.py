@@ -57,9 +57,8 @@ def test_a_missing_file(tmp_path):
 
 
 def test_src_reaching_the_module_is_refused():
-    from ansible_collections.kojiforge.koji.plugins.module_utils.koji_engine import (
-        KojiModuleError, objects_from_params,
-    )
+    from ansible_collections.kojiforge.koji.plugins.module_utils.koji_errors import KojiModuleError
+    from ansible_collections.kojiforge.koji.plugins.module_utils.koji_params import objects_from_params
     with pytest.raises(KojiModuleError) as info:
         objects_from_params({'src': '/x.yml', 'tags': None, 'name': None}, 'tags', ('name',))
     assert 'action plugin' in info.value.msg
