@@ -178,20 +178,11 @@ from ansible_collections.kojiforge.koji.plugins.module_utils.koji_connection imp
     connection_argument_spec,
 )
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_module_runner import run_module
-from ansible_collections.kojiforge.koji.plugins.module_utils.koji_params import (
-    objects_from_params, same_arches, split_arches,
-)
-from ansible_collections.kojiforge.koji.plugins.module_utils.koji_plan import Plan
-from ansible_collections.kojiforge.koji.plugins.module_utils.koji_reads import read_values
-from ansible_collections.kojiforge.koji.plugins.module_utils.koji_validation import Validator
+from ansible_collections.kojiforge.koji.plugins.module_utils.koji_params import objects_from_params
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_names import (
     NameRules, name_argument_spec,
 )
-
-PHASE_ADD = 10
-PHASE_EDIT = 20
-PHASE_CHANNELS_OUT = 30
-PHASE_CHANNELS_IN = 40
+from ansible_collections.kojiforge.koji.plugins.module_utils.planners.host import plan_hosts
 
 
 def host_spec(name_required):
@@ -209,108 +200,6 @@ def host_spec(name_required):
 
 
 HOST_KEYS = tuple(host_spec(False))
-
-
-def plan_hosts(conn, hosts, names):
-    v = Validator()
-    v.unique('hosts', [h['name'] for h in hosts], 'host')
-    names.check(v, 'host', [h['name'] for h in hosts])
-    for host in hosts:
-        where = 'host %s' % host['name']
-        if host.get('arches') is not None:
-            host['arches'] = v.arches(where, split_arches(host['arches']))
-        if host.get('capacity') is not None and not host['capacity'] > 1:
-            v.error('%s: capacity must be above 1 (got %s)', where, host['capacity'])
-        if host.get('state') is not None:
-            if host.get('enabled') is not None:
-                v.error('%s: give enabled or state, not both', where)
-            host['enabled'] = host['state'] == 'enabled'
-        if host.get('channels') is not None:
-            v.unique(where + ' channels', host['channels'], 'channel')
-    v.check()
-
-    names = [h['name'] for h in hosts]
-    channel_names = sorted(set(c for h in hosts for c in h.get('channels') or []))
-    current = dict(zip(names, read_values(conn, [('getHost', [n], {}) for n in names])))
-    with_channels = [h['name'] for h in hosts
-                     if h.get('channels') is not None and current[h['name']]]
-    calls = [('getChannel', [c], {}) for c in channel_names]
-    calls += [('listChannels', [], {'hostID': current[n]['id']}) for n in with_channels]
-    values = read_values(conn, calls)
-    channels = dict(zip(channel_names, values[:len(channel_names)]))
-    memberships = dict((n, sorted(c['name'] for c in chans))
-                       for n, chans in zip(with_channels, values[len(channel_names):]))
-    for host in hosts:
-        where = 'host %s' % host['name']
-        for channel in host.get('channels') or []:
-            if not channels.get(channel):
-                v.error('%s: unknown channel %s (declare it with kojiforge.koji.koji_channel '
-                        'first)', where, channel)
-        if current[host['name']] is None and not host.get('arches'):
-            v.error('%s: arches are required to add a host', where)
-    v.check()
-
-    plan = Plan()
-    for host in hosts:
-        name = host['name']
-        cur = current[name]
-        if cur is None:
-            before = {}
-            state = {'arches': host['arches'], 'capacity': 2.0, 'description': None,
-                     'comment': None, 'enabled': True}
-            member_of = ['default']
-        else:
-            state = {'arches': split_arches(cur['arches']) or [],
-                     'capacity': cur['capacity'], 'description': cur['description'],
-                     'comment': cur['comment'], 'enabled': cur['enabled']}
-            member_of = memberships.get(name, [])
-            before = dict(state, arches=sorted(state['arches']))
-            if name in memberships:
-                before['channels'] = member_of
-        edits = {}
-        if host.get('arches') is not None and not same_arches(state['arches'], host['arches']):
-            edits['arches'] = ' '.join(host['arches'])
-        if host.get('capacity') is not None and float(host['capacity']) != state['capacity']:
-            edits['capacity'] = float(host['capacity'])
-        for key in ('description', 'comment'):
-            if host.get(key) is not None and host[key] != state[key]:
-                edits[key] = host[key]
-        toggle = host.get('enabled') is not None and host['enabled'] != state['enabled']
-        leave, join = [], []
-        if host.get('channels') is not None:
-            leave = sorted(set(member_of) - set(host['channels']))
-            join = sorted(set(host['channels']) - set(member_of))
-        if cur is not None and not (edits or toggle or leave or join):
-            continue
-        after = dict(state, arches=sorted(host['arches'] if host.get('arches') is not None
-                                          else state['arches']))
-        for key, value in edits.items():
-            if key != 'arches':
-                after[key] = value
-        if host.get('enabled') is not None:
-            after['enabled'] = host['enabled']
-        if host.get('channels') is not None:
-            after['channels'] = sorted(host['channels'])
-        plan.object_change('host', name, 'create' if cur is None else 'update', before=before,
-                           after=after)
-        if cur is None:
-            plan.add(PHASE_ADD, 'host', name, 'add host (arches %s)' % ' '.join(host['arches']),
-                     'addHost', name, host['arches'], host.get('krb_principal'))
-            edits.pop('arches', None)
-        if edits:
-            plan.add(PHASE_EDIT, 'host', name, 'set %s' % ', '.join(sorted(edits)), 'editHost',
-                     name, **edits)
-        if toggle:
-            plan.add(PHASE_EDIT, 'host', name,
-                     'enable host' if host['enabled'] else 'disable host',
-                     'enableHost' if host['enabled'] else 'disableHost', name)
-        for channel in leave:
-            plan.add(PHASE_CHANNELS_OUT, 'host', name, 'remove from channel %s' % channel,
-                     'removeHostFromChannel', name, channel)
-        for channel in join:
-            plan.add(PHASE_CHANNELS_IN, 'host', name, 'add to channel %s' % channel,
-                     'addHostToChannel', name, channel)
-    return plan
 
 
 def handle(module, conn):

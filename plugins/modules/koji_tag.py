@@ -367,7 +367,7 @@ from ansible_collections.kojiforge.koji.plugins.module_utils.koji_params import 
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_names import (
     NameRules, name_argument_spec,
 )
-from ansible_collections.kojiforge.koji.plugins.module_utils.koji_tags import plan_tags
+from ansible_collections.kojiforge.koji.plugins.module_utils.planners.tag import plan_tags
 
 
 def inheritance_spec():
