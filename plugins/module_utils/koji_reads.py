@@ -105,6 +105,37 @@ def read_values(conn, calls):
     return values
 
 
+class Reads:
+    """Read calls to send together, each added with the function that takes its answer, so
+    that what a planner reads and where the answer goes stand side by side.
+
+    ``add(call, take, *keys)`` calls ``take(*keys, value)``; ``add_group(calls, take, *keys)``
+    calls ``take(*keys, values)`` with the answers of all its calls. ``run(conn)`` sends the
+    calls in the order they were added (in batches, see ``read_values``) and hands out the
+    answers in that order."""
+
+    def __init__(self):
+        self._calls = []
+        self._takers = []  # (number of calls, take, keys, whether take gets a list)
+
+    def add(self, call, take, *keys):
+        self._calls.append(call)
+        self._takers.append((1, take, keys, False))
+
+    def add_group(self, calls, take, *keys):
+        self._calls.extend(calls)
+        self._takers.append((len(calls), take, keys, True))
+
+    def run(self, conn):
+        values = read_values(conn, self._calls)
+        start = 0
+        for count, take, keys, grouped in self._takers:
+            answer = values[start:start + count] if grouped else values[start]
+            start += count
+            take(*(keys + (answer,)))
+        self._calls, self._takers = [], []
+
+
 def lookup_by_name(conn, names, get_method, list_method):
     """Look objects up by name; returns {name: info or None}.
 

@@ -11,7 +11,7 @@ from ansible_collections.kojiforge.koji.plugins.module_utils.koji_params import 
 )
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_plan import Plan
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_reads import (
-    BULK_MIN_NAMES, BULK_RATIO, lookup_by_name, read_values,
+    BULK_MIN_NAMES, BULK_RATIO, Reads, lookup_by_name,
 )
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_validation import Validator
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_inheritance import (
@@ -177,46 +177,30 @@ class TagPlanner:
         tag_names = sorted(set(self.declared) | referenced)
         found = lookup_by_name(self.conn, tag_names, 'getTag', 'listTags')
         self.bulk = any(info is not None and 'extra' not in info for info in found.values())
-        # a listing has no extra: read it where the declaration sets extra
-        with_extra = [name for name in sorted(self.present)
-                      if self.declared[name].get('extra') is not None
-                      and found.get(name) is not None and 'extra' not in found[name]]
         # many package listings to read: perhaps in fewer calls, by owner (_owner_listing_call)
         listing_tags = [name for name in sorted(self.present) if found.get(name) is not None
                         and _declares_listing(self.declared[name])]
-        list_users = self.bulk and len(listing_tags) >= BULK_MIN_NAMES
-        calls = [('getTag', [name], {}) for name in with_extra]
-        calls += [('getExternalRepo', [name], {}) for name in sorted(repo_names)]
-        calls += [('getUser', [name], {}) for name in sorted(owners)]
+
+        reads = Reads()
+        # a listing has no extra: read it where the declaration sets extra
+        for name in sorted(self.present):
+            if (self.declared[name].get('extra') is not None
+                    and found.get(name) is not None and 'extra' not in found[name]):
+                reads.add(('getTag', [name], {}), _store_found, found, name)
+        for name in sorted(repo_names):
+            reads.add(('getExternalRepo', [name], {}), _store_found, self.repos, name)
+        for name in sorted(owners):
+            reads.add(('getUser', [name], {}), _store_found, self.owners, name)
         if need_perms:
-            calls.append(('getAllPerms', [], {}))
-        if list_users:
-            calls += [('listUsers', [], {'userType': usertype}) for usertype in USER_TYPES]
-        values = read_values(self.conn, calls)
-        if list_users:
-            users = values[-len(USER_TYPES):]
-            values = values[:-len(USER_TYPES)]
-            user_ids = sorted(set(user['id'] for listed in users for user in listed))
-            if len(user_ids) * BULK_RATIO <= len(listing_tags):
-                self.listing_owners = user_ids
-        for index, name in enumerate(with_extra):
-            found[name] = values[index] or found[name]
-        values = values[len(with_extra):]
+            reads.add(('getAllPerms', [], {}), self._take_perms)
+        if self.bulk and len(listing_tags) >= BULK_MIN_NAMES:
+            reads.add_group([('listUsers', [], {'userType': usertype}) for usertype in USER_TYPES],
+                            self._take_users, listing_tags)
+        reads.run(self.conn)
         for name in tag_names:
             if found[name]:
                 self.info[name] = found[name]
                 self.ids[name] = found[name]['id']
-        pos = 0
-        for name in sorted(repo_names):
-            if values[pos]:
-                self.repos[name] = values[pos]
-            pos += 1
-        for name in sorted(owners):
-            if values[pos]:
-                self.owners[name] = values[pos]
-            pos += 1
-        if need_perms:
-            self.perms = set(perm['name'] for perm in values[pos])
 
         existing = [name for name in sorted(self.present) if name in self.info]
         # with many tags read from a listing, their external repos come from one listing too
@@ -228,79 +212,86 @@ class TagPlanner:
         self.bulk_links = self.bulk and len(existing) >= BULK_MIN_NAMES
         group_tags = [name for name in existing if self.declared[name].get('groups') is not None]
         bulk_groups = self.bulk_links and len(group_tags) >= BULK_MIN_NAMES
-        calls = []
-        if bulk_repos:
-            calls.append(('getTagExternalRepos', [], {}))
-        calls += [self._owner_listing_call(user_id) for user_id in self.listing_owners]
-        if self.bulk_links:
-            calls.append(('queryHistory', [], {'tables': ['tag_inheritance'], 'active': True}))
-        if bulk_groups:
-            calls.append(('queryHistory', [], {
-                'tables': ['group_config', 'group_package_listing'], 'active': True}))
-        for name in existing:
-            tag = self.declared[name]
-            if not self.bulk_links:
-                calls.append(('getInheritanceData', [name], {}))
-            if tag.get('external_repos') is not None and not bulk_repos:
-                calls.append(('getTagExternalRepos', [name], {}))
-            if _declares_listing(tag) and not self.listing_owners:
-                calls.append(self._listing_call(name, inherited=False))
-            if tag.get('groups') is not None and not bulk_groups:
-                calls.append(self._groups_call(name, inherit=False))
         # parents that are not declared: their inheritance, for cycle detection
         outside = [name for name in sorted(referenced - set(self.declared)) if name in self.info]
-        if not self.bulk_links:
-            calls += [('getInheritanceData', [name], {}) for name in outside]
-        deleting = [name for name in sorted(self.absent) if name in self.info]
-        for name in deleting:
-            calls += self._dependents_calls(self.ids[name])
-        values = iter(read_values(self.conn, calls))
         if bulk_repos:
-            links = {}
-            for link in next(values):
-                links.setdefault(link['tag_name'], []).append(link)
-            for name in repo_tags:
-                self.tag_repos[name] = sorted(links.get(name, []), key=lambda r: r['priority'])
+            reads.add(('getTagExternalRepos', [], {}), self._take_all_tag_repos, repo_tags)
         if self.listing_owners:
-            rows = {}
-            for _user in self.listing_owners:
-                for row in _flatten(next(values)):
-                    rows.setdefault(row['tag_name'], []).append(row)
-            for name in existing:
-                if _declares_listing(self.declared[name]):
-                    self.listings[name] = rows.get(name, [])
+            reads.add_group([self._owner_listing_call(user_id) for user_id in self.listing_owners],
+                            self._take_owner_listings, existing)
         if self.bulk_links:
-            # every tag's links: tags that are absent have no parents
-            self.inheritance = links_by_tag(next(values)['tag_inheritance'])
-            for name in existing + outside:
-                self.inheritance.setdefault(name, [])
+            reads.add(('queryHistory', [], {'tables': ['tag_inheritance'], 'active': True}),
+                      self._take_all_links, existing + outside)
         if bulk_groups:
-            configs, packages = group_rows_by_tag(next(values))
-            for name in group_tags:
-                self.groups[name] = tag_groups(name, full_inheritance(name, self.inheritance),
-                                               configs, packages)
+            # after the links: the groups a tag sees follow its inheritance
+            reads.add(('queryHistory', [], {'tables': ['group_config', 'group_package_listing'],
+                                            'active': True}),
+                      self._take_all_groups, group_tags)
         for name in existing:
             tag = self.declared[name]
             if not self.bulk_links:
-                self.inheritance[name] = next(values)
+                reads.add(('getInheritanceData', [name], {}), self.inheritance.__setitem__, name)
             if tag.get('external_repos') is not None and not bulk_repos:
-                self.tag_repos[name] = next(values)
+                reads.add(('getTagExternalRepos', [name], {}), self.tag_repos.__setitem__, name)
             if _declares_listing(tag) and not self.listing_owners:
-                self.listings[name] = next(values)
+                reads.add(self._listing_call(name, inherited=False), self.listings.__setitem__,
+                          name)
             if tag.get('groups') is not None and not bulk_groups:
-                self.groups[name] = next(values)
+                reads.add(self._groups_call(name, inherit=False), self.groups.__setitem__, name)
         if not self.bulk_links:
             for name in outside:
-                self.inheritance[name] = next(values)
-        for name in deleting:
-            tag_id = self.ids[name]
-            children = [row for row in next(values)['tag_inheritance']
-                        if row['parent_id'] == tag_id]
-            targets = dict((target['id'], target) for target in next(values) + next(values))
-            self.dependents[name] = (sorted(children, key=lambda row: row['tag.name']),
-                                     sorted(targets.values(), key=lambda t: t['name']))
+                reads.add(('getInheritanceData', [name], {}), self.inheritance.__setitem__, name)
+        for name in sorted(self.absent):
+            if name in self.info:
+                reads.add_group(self._dependents_calls(self.ids[name]), self._take_dependents,
+                                name)
+        reads.run(self.conn)
         self._read_inherited()
         self._read_ancestors()
+
+    def _take_perms(self, perms):
+        self.perms = set(perm['name'] for perm in perms)
+
+    def _take_users(self, listing_tags, users):
+        user_ids = sorted(set(user['id'] for listed in users for user in listed))
+        if len(user_ids) * BULK_RATIO <= len(listing_tags):
+            self.listing_owners = user_ids
+
+    def _take_all_tag_repos(self, repo_tags, rows):
+        links = {}
+        for link in rows:
+            links.setdefault(link['tag_name'], []).append(link)
+        for name in repo_tags:
+            self.tag_repos[name] = sorted(links.get(name, []), key=lambda r: r['priority'])
+
+    def _take_owner_listings(self, existing, answers):
+        rows = {}
+        for answer in answers:
+            for row in _flatten(answer):
+                rows.setdefault(row['tag_name'], []).append(row)
+        for name in existing:
+            if _declares_listing(self.declared[name]):
+                self.listings[name] = rows.get(name, [])
+
+    def _take_all_links(self, names, history):
+        # every tag's links: tags that are absent have no parents
+        self.inheritance = links_by_tag(history['tag_inheritance'])
+        for name in names:
+            self.inheritance.setdefault(name, [])
+
+    def _take_all_groups(self, group_tags, history):
+        configs, packages = group_rows_by_tag(history)
+        for name in group_tags:
+            self.groups[name] = tag_groups(name, full_inheritance(name, self.inheritance),
+                                           configs, packages)
+
+    def _take_dependents(self, name, answers):
+        history, as_build_tag, as_dest_tag = answers
+        tag_id = self.ids[name]
+        children = [row for row in history['tag_inheritance'] if row['parent_id'] == tag_id]
+        targets = dict((target['id'], target) for target in as_build_tag + as_dest_tag)
+        self.dependents[name] = (sorted(children, key=lambda row: row['tag.name']),
+                                 sorted(targets.values(), key=lambda t: t['name']))
 
     @staticmethod
     def _owner_listing_call(user_id):
@@ -332,8 +323,7 @@ class TagPlanner:
         """Direct listings and groups were read first (small answers); read what the
         tag inherits only for tags where a declared package, block or group is not
         set directly on the tag. A converged site needs no inherited reads."""
-        calls = []
-        targets = []
+        reads = Reads()
         for name, rows in sorted(self.listings.items()):
             tag = self.declared[name]
             direct = dict((row['package_name'], row['blocked']) for row in rows)
@@ -341,8 +331,8 @@ class TagPlanner:
             blocked = tag.get('blocked_packages') or []
             if (any(direct.get(pkg) is not False for pkg in wanted)
                     or any(direct.get(pkg) is not True for pkg in blocked)):
-                calls.append(self._listing_call(name, inherited=True))
-                targets.append((self.listings, name))
+                reads.add(self._listing_call(name, inherited=True), self.listings.__setitem__,
+                          name)
         for name, groups in sorted(self.groups.items()):
             current = dict((g['name'], set(p['package'] for p in g['packagelist']
                                            if not p['blocked']))
@@ -350,10 +340,8 @@ class TagPlanner:
             wanted = self.declared[name]['groups']
             if any(group not in current or set(pkgs) - current[group]
                    for group, pkgs in wanted.items()):
-                calls.append(self._groups_call(name, inherit=True))
-                targets.append((self.groups, name))
-        for (table, name), value in zip(targets, read_values(self.conn, calls)):
-            table[name] = value
+                reads.add(self._groups_call(name, inherit=True), self.groups.__setitem__, name)
+        reads.run(self.conn)
 
     def _read_ancestors(self):
         """Follow undeclared ancestors until their inheritance is known (few rounds:
@@ -370,10 +358,10 @@ class TagPlanner:
                         missing.add(link['name'])
             if not missing:
                 return
-            missing = sorted(missing)
-            for name, data in zip(missing, read_values(
-                    self.conn, [('getInheritanceData', [name], {}) for name in missing])):
-                self.inheritance[name] = data
+            reads = Reads()
+            for name in sorted(missing):
+                reads.add(('getInheritanceData', [name], {}), self.inheritance.__setitem__, name)
+            reads.run(self.conn)
 
     # ---- step 3: validate against the hub --------------------------------------------------
     def check_references(self):
@@ -850,6 +838,12 @@ class TagPlanner:
 
 def _declares_listing(tag):
     return tag.get('packages') is not None or tag.get('blocked_packages') is not None
+
+
+def _store_found(table, name, info):
+    """Keep what a lookup found (a lookup of a missing object answers None)."""
+    if info:
+        table[name] = info
 
 
 def _flatten(rows):
