@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The ``main`` every kojiforge.koji object module shares.
 
-Every module follows the same four steps:
+Every module's main builds its AnsibleModule and calls ``run_module`` with its planner
+(``planners/<object>.py``); the call path then reads top-down, in the same four steps:
 
 1. read the current state of every object the task names, in a few multicall
    batches (``koji_reads``), anonymously;
@@ -28,21 +29,21 @@ __metaclass__ = type
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_connection import KojiConnection
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_errors import KojiModuleError
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_invocation import compact_invocation
+from ansible_collections.kojiforge.koji.plugins.module_utils.koji_params import objects_from_params
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_writes import write_plan
 
 
-def run_module(module, handler):
-    """Common main: build the connection, let ``handler(module, conn)`` return a Plan
-    (or a Plan and a dict of extra result keys), execute it unless in check mode, and
-    exit with the standard result."""
+def run_module(module, list_key, item_keys, planner):
+    """The main of every object module, top-down: connect, take the declarations (one object
+    from the top-level options ``item_keys``, or the list ``list_key``), let
+    ``planner(conn, declarations, module)`` read, validate and return the Plan, write it
+    unless in check mode, and exit with the standard result."""
     invocation = compact_invocation(module.params)
     conn = None
-    extra_result = {}
     try:
         conn = KojiConnection(module.params)
-        plan = handler(module, conn)
-        if isinstance(plan, tuple):
-            plan, extra_result = plan
+        declarations = objects_from_params(module.params, list_key, item_keys)
+        plan = planner(conn, declarations, module)
         if not module.check_mode:
             write_plan(conn, plan)
     except KojiModuleError as exc:
@@ -53,7 +54,7 @@ def run_module(module, handler):
             conn.logout()
         module.fail_json(msg=exc.msg, invocation=invocation, **extra)
     conn.logout()
-    result = dict(extra_result)
+    result = dict(plan.extra_result)
     result.update({'changed': plan.changed, 'changes': plan.changes(),
                    'requests': conn.requests, 'invocation': invocation})
     if module._diff:

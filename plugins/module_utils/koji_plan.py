@@ -40,6 +40,8 @@ class Plan:
         self.writes = []
         self.objects = {}
         self.order = []
+        # result keys a module returns besides the changes (koji_external_repo's urls)
+        self.extra_result = {}
 
     def object_change(self, obj_type, name, action, before=None, after=None):
         key = (obj_type, name)

@@ -157,10 +157,7 @@ from ansible_collections.kojiforge.koji.plugins.module_utils.koji_connection imp
     connection_argument_spec,
 )
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_module_runner import run_module
-from ansible_collections.kojiforge.koji.plugins.module_utils.koji_params import objects_from_params
-from ansible_collections.kojiforge.koji.plugins.module_utils.koji_names import (
-    NameRules, name_argument_spec,
-)
+from ansible_collections.kojiforge.koji.plugins.module_utils.koji_names import name_argument_spec
 from ansible_collections.kojiforge.koji.plugins.module_utils.planners.channel import plan_channels
 
 
@@ -178,11 +175,6 @@ def channel_spec(name_required):
 CHANNEL_KEYS = tuple(channel_spec(False))
 
 
-def handle(module, conn):
-    return plan_channels(conn, objects_from_params(module.params, 'channels', CHANNEL_KEYS),
-                         NameRules(module.params))
-
-
 def main():
     argument_spec = connection_argument_spec()
     argument_spec.update(name_argument_spec())
@@ -195,7 +187,7 @@ def main():
         required_one_of=[('name', 'channels')],
         supports_check_mode=True,
     )
-    run_module(module, handle)
+    run_module(module, 'channels', CHANNEL_KEYS, plan_channels)
 
 
 if __name__ == '__main__':

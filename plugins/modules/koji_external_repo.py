@@ -180,7 +180,6 @@ from ansible_collections.kojiforge.koji.plugins.module_utils.koji_connection imp
     connection_argument_spec,
 )
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_module_runner import run_module
-from ansible_collections.kojiforge.koji.plugins.module_utils.koji_params import objects_from_params
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_names import name_argument_spec
 from ansible_collections.kojiforge.koji.plugins.module_utils.planners.external_repo import plan_repos
 
@@ -198,12 +197,6 @@ def repo_spec(name_required):
 REPO_KEYS = tuple(repo_spec(False))
 
 
-def handle(module, conn):
-    repos = objects_from_params(module.params, 'repos', REPO_KEYS)
-    plan, urls = plan_repos(module, conn, repos)
-    return plan, {'urls': urls}
-
-
 def main():
     argument_spec = connection_argument_spec()
     argument_spec.update(name_argument_spec())
@@ -217,7 +210,7 @@ def main():
         required_one_of=[('name', 'repos')],
         supports_check_mode=True,
     )
-    run_module(module, handle)
+    run_module(module, 'repos', REPO_KEYS, plan_repos)
 
 
 if __name__ == '__main__':

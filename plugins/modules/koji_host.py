@@ -178,10 +178,7 @@ from ansible_collections.kojiforge.koji.plugins.module_utils.koji_connection imp
     connection_argument_spec,
 )
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_module_runner import run_module
-from ansible_collections.kojiforge.koji.plugins.module_utils.koji_params import objects_from_params
-from ansible_collections.kojiforge.koji.plugins.module_utils.koji_names import (
-    NameRules, name_argument_spec,
-)
+from ansible_collections.kojiforge.koji.plugins.module_utils.koji_names import name_argument_spec
 from ansible_collections.kojiforge.koji.plugins.module_utils.planners.host import plan_hosts
 
 
@@ -202,11 +199,6 @@ def host_spec(name_required):
 HOST_KEYS = tuple(host_spec(False))
 
 
-def handle(module, conn):
-    return plan_hosts(conn, objects_from_params(module.params, 'hosts', HOST_KEYS),
-                      NameRules(module.params))
-
-
 def main():
     argument_spec = connection_argument_spec()
     argument_spec.update(name_argument_spec())
@@ -219,7 +211,7 @@ def main():
         required_one_of=[('name', 'hosts')],
         supports_check_mode=True,
     )
-    run_module(module, handle)
+    run_module(module, 'hosts', HOST_KEYS, plan_hosts)
 
 
 if __name__ == '__main__':

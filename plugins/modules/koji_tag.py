@@ -363,10 +363,7 @@ from ansible_collections.kojiforge.koji.plugins.module_utils.koji_connection imp
     connection_argument_spec,
 )
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_module_runner import run_module
-from ansible_collections.kojiforge.koji.plugins.module_utils.koji_params import objects_from_params
-from ansible_collections.kojiforge.koji.plugins.module_utils.koji_names import (
-    NameRules, name_argument_spec,
-)
+from ansible_collections.kojiforge.koji.plugins.module_utils.koji_names import name_argument_spec
 from ansible_collections.kojiforge.koji.plugins.module_utils.planners.tag import plan_tags
 
 
@@ -412,11 +409,6 @@ def tag_spec(name_required):
 TAG_KEYS = tuple(tag_spec(False))
 
 
-def handle(module, conn):
-    tags = objects_from_params(module.params, 'tags', TAG_KEYS)
-    return plan_tags(conn, tags, NameRules(module.params), module.check_mode)
-
-
 def main():
     argument_spec = connection_argument_spec()
     argument_spec.update(name_argument_spec())
@@ -429,7 +421,7 @@ def main():
         required_one_of=[('name', 'tags')],
         supports_check_mode=True,
     )
-    run_module(module, handle)
+    run_module(module, 'tags', TAG_KEYS, plan_tags)
 
 
 if __name__ == '__main__':

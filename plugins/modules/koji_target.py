@@ -138,10 +138,7 @@ from ansible_collections.kojiforge.koji.plugins.module_utils.koji_connection imp
     connection_argument_spec,
 )
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_module_runner import run_module
-from ansible_collections.kojiforge.koji.plugins.module_utils.koji_params import objects_from_params
-from ansible_collections.kojiforge.koji.plugins.module_utils.koji_names import (
-    NameRules, name_argument_spec,
-)
+from ansible_collections.kojiforge.koji.plugins.module_utils.koji_names import name_argument_spec
 from ansible_collections.kojiforge.koji.plugins.module_utils.planners.target import plan_targets
 
 
@@ -157,11 +154,6 @@ def target_spec(name_required):
 TARGET_KEYS = tuple(target_spec(False))
 
 
-def handle(module, conn):
-    return plan_targets(conn, objects_from_params(module.params, 'targets', TARGET_KEYS),
-                        NameRules(module.params))
-
-
 def main():
     argument_spec = connection_argument_spec()
     argument_spec.update(name_argument_spec())
@@ -174,7 +166,7 @@ def main():
         required_one_of=[('name', 'targets')],
         supports_check_mode=True,
     )
-    run_module(module, handle)
+    run_module(module, 'targets', TARGET_KEYS, plan_targets)
 
 
 if __name__ == '__main__':

@@ -145,10 +145,7 @@ from ansible_collections.kojiforge.koji.plugins.module_utils.koji_connection imp
     connection_argument_spec,
 )
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_module_runner import run_module
-from ansible_collections.kojiforge.koji.plugins.module_utils.koji_params import objects_from_params
-from ansible_collections.kojiforge.koji.plugins.module_utils.koji_names import (
-    NameRules, name_argument_spec,
-)
+from ansible_collections.kojiforge.koji.plugins.module_utils.koji_names import name_argument_spec
 from ansible_collections.kojiforge.koji.plugins.module_utils.planners.user import plan_users
 
 
@@ -164,11 +161,6 @@ def user_spec(name_required):
 USER_KEYS = tuple(user_spec(False))
 
 
-def handle(module, conn):
-    return plan_users(conn, objects_from_params(module.params, 'users', USER_KEYS),
-                      NameRules(module.params), module.check_mode)
-
-
 def main():
     argument_spec = connection_argument_spec()
     argument_spec.update(name_argument_spec())
@@ -181,7 +173,7 @@ def main():
         required_one_of=[('name', 'users')],
         supports_check_mode=True,
     )
-    run_module(module, handle)
+    run_module(module, 'users', USER_KEYS, plan_users)
 
 
 if __name__ == '__main__':

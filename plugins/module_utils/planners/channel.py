@@ -6,6 +6,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.kojiforge.koji.plugins.module_utils.koji_names import NameRules
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_plan import Plan
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_reads import read_values
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_validation import Validator
@@ -15,7 +16,8 @@ PHASE_STATE = 20
 PHASE_MEMBERS = 30
 
 
-def plan_channels(conn, channels, names):
+def plan_channels(conn, channels, module):
+    names = NameRules(module.params)
     v = Validator()
     v.unique('channels', [c['name'] for c in channels], 'channel')
     names.check(v, 'channel', [c['name'] for c in channels])

@@ -35,7 +35,7 @@ def fetch_mirrorlist(module, url, arch):
     return mirrors, None
 
 
-def plan_repos(module, conn, repos):
+def plan_repos(conn, repos, module):
     v = Validator()
     v.unique('repos', [r['name'] for r in repos], 'repo')
     NameRules(module.params).check(v, 'external repo', [r['name'] for r in repos])
@@ -90,4 +90,5 @@ def plan_repos(module, conn, repos):
             plan.add(PHASE_WRITE, 'external_repo', name, 'set url to %s' % url,
                      'editExternalRepo', name, url=url)
     v.check()
-    return plan, urls
+    plan.extra_result['urls'] = urls
+    return plan

@@ -6,6 +6,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.kojiforge.koji.plugins.module_utils.koji_names import NameRules
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_params import (
     same_arches, split_arches,
 )
@@ -19,7 +20,8 @@ PHASE_CHANNELS_OUT = 30
 PHASE_CHANNELS_IN = 40
 
 
-def plan_hosts(conn, hosts, names):
+def plan_hosts(conn, hosts, module):
+    names = NameRules(module.params)
     v = Validator()
     v.unique('hosts', [h['name'] for h in hosts], 'host')
     names.check(v, 'host', [h['name'] for h in hosts])

@@ -6,6 +6,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.kojiforge.koji.plugins.module_utils.koji_names import NameRules
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_params import (
     same_arches, split_arches,
 )
@@ -877,10 +878,10 @@ def resolve_links(data):
     return [link() if callable(link) else link for link in data]
 
 
-def plan_tags(conn, tags, names, check_mode=False):
+def plan_tags(conn, tags, module):
     """Read, validate and plan a list of tag declarations. Raises KojiModuleError when
     the request is invalid (nothing is written then)."""
-    planner = TagPlanner(conn, tags, names, check_mode)
+    planner = TagPlanner(conn, tags, NameRules(module.params), module.check_mode)
     planner.check_request()
     planner.v.check()
     planner.read()

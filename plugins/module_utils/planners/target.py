@@ -6,6 +6,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.kojiforge.koji.plugins.module_utils.koji_names import NameRules
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_plan import Plan
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_reads import lookup_by_name
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_validation import Validator
@@ -14,7 +15,8 @@ PHASE_WRITE = 10
 PHASE_DELETE = 90
 
 
-def plan_targets(conn, targets, names):
+def plan_targets(conn, targets, module):
+    names = NameRules(module.params)
     v = Validator()
     v.unique('targets', [t['name'] for t in targets], 'target')
     names.check(v, 'target', [t['name'] for t in targets])

@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_errors import KojiModuleError
+from ansible_collections.kojiforge.koji.plugins.module_utils.koji_names import NameRules
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_plan import Plan
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_reads import read_values
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_validation import Validator
@@ -18,7 +19,8 @@ STATUS_NORMAL = 0
 STATUS_BLOCKED = 1
 
 
-def plan_users(conn, users, names, check_mode=False):
+def plan_users(conn, users, module):
+    names = NameRules(module.params)
     v = Validator()
     v.unique('users', [u['name'] for u in users], 'user')
     names.check(v, 'user', [u['name'] for u in users])
@@ -92,7 +94,7 @@ def plan_users(conn, users, names, check_mode=False):
         for perm in grant:
             plan.add(PHASE_PERMS, 'user', name, 'grant %s' % perm, 'grantPermission', name,
                      perm)
-    if lockouts and not check_mode:
+    if lockouts and not module.check_mode:
         refuse_self_lockout(conn, lockouts)
     return plan
 
