@@ -99,7 +99,7 @@ See `Ansible Configuration Settings <https://docs.ansible.com/projects/ansible/l
 Action plugins
 --------------
 
-The object modules have an action plugin of the same name, which reads ``src`` on the controller:
+The object modules share one action plugin (meta/runtime.yml routes their names to it), which reads ``src`` on the controller:
 see `Action plugins <https://docs.ansible.com/projects/ansible/latest/plugins/action.html>`_.
 EOF
 sphinx-build -q -W --keep-going -b html -c "$OUT" "$OUT/rst" "$OUT/html"

@@ -8,8 +8,8 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
 
-    # The src option of the object modules, read by their action plugin on the controller
-    # (plugins/plugin_utils/koji_objects_action.py).
+    # The src option of the object modules, read on the controller by the one action plugin
+    # meta/runtime.yml routes them to (plugins/plugin_utils/koji_objects_action.py).
     DOCUMENTATION = r'''
 options:
   src:

@@ -59,10 +59,27 @@ def load_objects(path, list_key):
     return data
 
 
-class KojiObjectsAction(ActionBase):
-    """Reads ``src`` (if given) into the module's list option, then runs the module."""
+# The list option of each object module, which src fills.
+LIST_KEYS = {
+    'koji_channel': 'channels',
+    'koji_external_repo': 'repos',
+    'koji_host': 'hosts',
+    'koji_tag': 'tags',
+    'koji_target': 'targets',
+    'koji_user': 'users',
+}
 
-    LIST_KEY = None  # the module's list option: tags, targets, repos...
+
+def list_key_of(action):
+    """The list option of the module a task runs (``action``: its name, short or qualified)."""
+    return LIST_KEYS[action.rpartition('.')[2]]
+
+
+class KojiObjectsAction(ActionBase):
+    """Reads ``src`` (if given) into the module's list option, then runs the module.
+
+    One action plugin serves the six object modules: meta/runtime.yml routes their action
+    names to it, and the module the task names says which list option ``src`` fills."""
 
     TRANSFERS_FILES = False
     _supports_check_mode = True
@@ -74,18 +91,15 @@ class KojiObjectsAction(ActionBase):
         args = dict(self._task.args)
         src = args.pop('src', None)
         if src is not None:
-            clashing = [key for key in (self.LIST_KEY, 'name') if args.get(key) not in (None, [], '')]
+            # the module's name as the task gives it (resolved_action may name this plugin)
+            list_key = list_key_of(self._task.action)
+            clashing = [key for key in (list_key, 'name') if args.get(key) not in (None, [], '')]
             if clashing:
                 raise AnsibleActionFail('src and %s are mutually exclusive' % ' and '.join(clashing))
             try:
                 path = self._find_needle('files', src)
             except AnsibleError as exc:
                 raise AnsibleActionFail('src: %s' % to_text(exc))
-            args[self.LIST_KEY] = load_objects(path, self.LIST_KEY)
+            args[list_key] = load_objects(path, list_key)
         result.update(self._execute_module(module_args=args, task_vars=task_vars))
         return result
-
-
-def action_for(list_key):
-    """An ActionModule class for the module whose list option is ``list_key``."""
-    return type('ActionModule', (KojiObjectsAction,), {'LIST_KEY': list_key})

@@ -62,3 +62,28 @@ def test_src_reaching_the_module_is_refused():
     with pytest.raises(KojiModuleError) as info:
         objects_from_params({'src': '/x.yml', 'tags': None, 'name': None}, 'tags', ('name',))
     assert 'action plugin' in info.value.msg
+
+
+def test_one_action_plugin_serves_every_object_module():
+    """meta/runtime.yml groups the object modules (module_defaults: group/kojiforge.koji.koji)
+    and routes their action names to the one action plugin, which knows each one's list."""
+    import pathlib
+
+    import yaml
+
+    from ansible_collections.kojiforge.koji.plugins.plugin_utils.koji_objects_action import (
+        LIST_KEYS, list_key_of,
+    )
+
+    root = pathlib.Path(runner.REPO_ROOT)
+    modules = sorted(p.stem for p in (root / 'plugins' / 'modules').glob('koji_*.py'))
+    runtime = yaml.safe_load((root / 'meta' / 'runtime.yml').read_text())
+    assert sorted(runtime['action_groups']['koji']) == modules
+    assert sorted(LIST_KEYS) == modules
+    actions = sorted(p.stem for p in (root / 'plugins' / 'action').glob('*.py'))
+    assert actions == ['koji_tag']
+    routed = runtime['plugin_routing']['modules']
+    assert routed == dict((name, {'action_plugin': 'kojiforge.koji.koji_tag'})
+                          for name in modules if name != 'koji_tag')
+    assert list_key_of('kojiforge.koji.koji_external_repo') == 'repos'
+    assert list_key_of('koji_target') == 'targets'
