@@ -36,6 +36,9 @@ started=$SECONDS
 step "guides: the metrics table of docs/metrics.md matches metricdefs.py"
 "$PYTHON" "$ROOT/docs/metrics_table.py" --check
 
+step "reference: every module's RETURN holds the shared result keys of docs/module_returns.py"
+"$PYTHON" "$ROOT/docs/module_returns.py" --check
+
 step "guides: relative links between docs/*.md resolve"
 "$PYTHON" "$ROOT/docs/check_links.py"
 

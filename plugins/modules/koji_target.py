@@ -110,6 +110,7 @@ requests:
   description: Number of HTTP requests the module sent to the hub.
   returned: always
   type: int
+  sample: 4
 applied:
   description: On a hub refusal, the calls that were made before it.
   returned: failure

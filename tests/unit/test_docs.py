@@ -3,6 +3,7 @@
 - docs/build.sh (antsibull-docs, lint-collection-docs, Sphinx with warnings as errors) succeeds
   and writes a page for every module and every role of this tree;
 - docs/metrics.md lists exactly the metrics metricdefs.py defines, in the generated table;
+- every module's RETURN holds the result keys the modules share, as docs/module_returns.py has them;
 - every relative link between the guides in docs/ resolves, anchors included.
 
 The lists of modules, roles and metrics come from the tree, so nothing new goes unchecked.
@@ -31,6 +32,7 @@ def _load(name):
 
 
 metrics_table = _load("metrics_table")
+module_returns = _load("module_returns")
 check_links = _load("check_links")
 
 MODULES = sorted(p.stem for p in (ROOT / "plugins" / "modules").glob("*.py") if p.stem != "__init__")
@@ -116,6 +118,27 @@ def test_metrics_table_check_fails_on_a_stale_table(monkeypatch, tmp_path):
     assert metrics_table.main(["--check"]) == 1
     assert metrics_table.main([]) == 0
     assert metrics_table.main(["--check"]) == 0
+
+
+def test_every_module_returns_the_shared_keys_as_written_once():
+    """A doc fragment cannot hold RETURN: python3 docs/module_returns.py rewrites them."""
+    assert module_returns.main(["--check"]) == 0
+    for path in module_returns.modules():
+        body = module_returns.RETURN_BLOCK.search(path.read_text(encoding="utf-8")).group("body")
+        assert yaml.safe_load(body)["changes"]["returned"] == "always"
+        assert body.endswith(module_returns.SHARED)
+
+
+def test_module_returns_check_fails_on_a_drifted_module(monkeypatch, tmp_path):
+    source = (ROOT / "plugins" / "modules" / "koji_target.py").read_text(encoding="utf-8")
+    drifted = tmp_path / "koji_target.py"
+    drifted.write_text(source.replace("  description: On a hub refusal, the calls that were not sent.",
+                                      "  description: The calls not sent."), encoding="utf-8")
+    monkeypatch.setattr(module_returns, "MODULES", tmp_path)
+    assert module_returns.main(["--check"]) == 1
+    assert module_returns.main([]) == 0
+    assert module_returns.main(["--check"]) == 0
+    assert drifted.read_text(encoding="utf-8") == source
 
 
 @pytest.mark.parametrize("guide", GUIDES, ids=[str(g.relative_to(DOCS)) for g in GUIDES])
