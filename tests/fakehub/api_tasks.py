@@ -23,7 +23,7 @@ import time
 import koji
 from koji.xmlrpcplus import dumps
 
-from .api import apply_query_opts
+from .api_common import apply_query_opts
 
 TASK_FIELDS = ('id', 'state', 'create_time', 'create_ts', 'start_time', 'start_ts',
                'completion_time', 'completion_ts', 'channel_id', 'host_id', 'parent', 'label',
