@@ -124,7 +124,6 @@ def test_builder_certificate_cannot_do_admin_calls(hub, builder2):
     wait_for("builder2 ready again", lambda: hosts_by_name(hub)[BUILDER2]["ready"], timeout=READY_TIMEOUT)
 
 
-
 DB_PASSWORD = yaml.safe_load((pathlib.Path(__file__).resolve().parents[1] / "inventory" / "group_vars" / "all.yml")
                              .read_text(encoding="utf-8"))["koji_db_password"]
 

@@ -213,4 +213,3 @@ def test_libpq_parser_reads_libpq_examples():
         "host": "localhost", "port": "5432", "dbname": "mydb", "connect_timeout": "10"}
     assert parse_libpq("password = 'a b\\'c\\\\' user=x") == {"password": "a b'c\\", "user": "x"}
     assert parse_libpq("dbname=''") == {"dbname": ""}
-
