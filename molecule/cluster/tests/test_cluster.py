@@ -1,9 +1,14 @@
 """The whole cluster against the real hub: builders, storage, repos, an imported RPM, kojira,
-what a builder's certificate may not do, and a graceful kojid reload (on a configuration change
-and on a certificate renewal). Runs in file order."""
+what a builder's certificate may not do, the database refusing plaintext connections, and a
+graceful kojid reload (on a configuration change and on a certificate renewal). Runs in file
+order."""
 
+import os
+import pathlib
 import re
+import subprocess
 
+import yaml
 from conftest import BUILDER1, BUILDER2, HUB, READY_TIMEOUT, get_host, hub_call, koji, recap, run_playbook, wait_for
 from deployed_koji import quote
 
@@ -117,6 +122,42 @@ def test_builder_certificate_cannot_do_admin_calls(hub, builder2):
     assert "admin: False" in cmd.stdout
     assert cmd.stdout.count("refused:") == 2 and "ALLOWED" not in cmd.stdout, cmd.stdout
     wait_for("builder2 ready again", lambda: hosts_by_name(hub)[BUILDER2]["ready"], timeout=READY_TIMEOUT)
+
+
+DB_PASSWORD = yaml.safe_load((pathlib.Path(__file__).resolve().parents[1] / "inventory" / "group_vars" / "all.yml")
+                             .read_text(encoding="utf-8"))["koji_db_password"]
+
+
+def psql_as_koji(conninfo, sql):
+    """psql on the database host (the hub's) as the Koji role, over TCP. The password goes in
+    psql's environment only: podman copies PGPASSWORD from ours (`--env NAME` takes the value from
+    the caller), so it is on no command line, neither here nor in the container."""
+    return subprocess.run(
+        ["podman", "exec", "--env", "PGPASSWORD", "--env", "PGCONNECT_TIMEOUT=10", HUB,
+         "psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-c", sql, conninfo],
+        env=dict(os.environ, PGPASSWORD=DB_PASSWORD), capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_database_refuses_plaintext_and_verifies_tls(hub):
+    """PostgreSQL admits the Koji role over TLS only (hostssl), with a certificate from the Koji CA
+    for the name the hub connects to; the hub's hub.conf asks for exactly that (verify-full)."""
+    target = "host=%s port=5432 dbname=koji user=koji" % HUB
+    plaintext = psql_as_koji(target + " sslmode=disable", "SELECT 1")
+    assert plaintext.returncode != 0, plaintext.stdout
+    assert re.search(r'no pg_hba\.conf entry for host "[^"]+", user "koji", database "koji", no encryption',
+                     plaintext.stderr), plaintext.stderr
+    verified = psql_as_koji(target + " sslmode=verify-full sslrootcert=/etc/pki/koji/koji-ca.crt",
+                            "SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+    assert verified.returncode == 0, verified.stderr
+    ssl, version = verified.stdout.strip().split("|")
+    assert ssl == "t" and version.startswith("TLSv1."), verified.stdout
+    # What the hub (and koji-sweep-db) connect with.
+    hub_conf = hub.file("/etc/koji-hub/hub.conf").content_string
+    assert "sslmode='verify-full' sslrootcert='/etc/pki/koji/koji-ca.crt'" in hub_conf
+    assert not re.search(r"^DB(Host|Pass)\s*=", hub_conf, re.MULTILINE)
+    # PostgreSQL's copy of its key: postgres's alone.
+    key = hub.file("/etc/postgresql/15/main/kojiforge-server.key")
+    assert (key.user, key.group, key.mode) == ("postgres", "postgres", 0o600)
 
 
 def test_storage_rendered_files(hub, builder1, builder2):

@@ -107,7 +107,7 @@ def test_template_renders_as_reviewed(os_family, role, path):
 def test_el_hub_conf_carries_the_production_settings():
     """Spot checks that a reviewer would otherwise have to read the expected file for."""
     hub_conf = _render("RedHat", ROLES / "koji_hub" / "templates" / "hub.conf.j2")
-    assert "DBHost = db.koji.example.com" in hub_conf
+    assert "DBConnectionString = host='db.koji.example.com' " in hub_conf
     assert "ProxyDNs = CN=kojiweb,O=Koji" in hub_conf
     assert "RepoQueueUser = kojira" in hub_conf
     assert "root:apache 0640" in hub_conf
