@@ -22,7 +22,7 @@ import yaml
 from ansible.template import Templar, trust_as_template
 
 from role_templating import trusted
-from test_templates_render import ROLES, TEMPLATE_OVERRIDES, _variables
+from test_templates_render import ROLES, TEMPLATE_OVERRIDES, _load, _variables
 
 DB_HOST = "db.koji.example.com"
 NETWORKS = ["192.0.2.10/32", "2001:db8::10/128"]  # test_templates_render's __koji_db_client_networks
@@ -44,6 +44,16 @@ def _render_file(os_family, role, template, **overrides):
 
 def _value(os_family, expression, **overrides):
     return _templar(os_family, **overrides).template(trust_as_template("{{ %s }}" % expression))
+
+
+def _ca_value(os_family, expression, **overrides):
+    """An expression of koji_ca, with that role's defaults and variables loaded too."""
+    loader, variables = _variables(os_family)
+    for path in (ROLES / "koji_ca" / "defaults" / "main.yml", ROLES / "koji_ca" / "vars" / "main.yml",
+                 ROLES / "koji_ca" / "vars" / ("%s.yml" % os_family)):
+        variables.update(trusted(_load(loader, path)))
+    variables.update(trusted(overrides))
+    return Templar(loader=loader, variables=variables).template(trust_as_template("{{ %s }}" % expression))
 
 
 def _on_db_host(os_family, **overrides):
@@ -145,28 +155,30 @@ def test_tls_off_leaves_the_ssl_settings_alone():
 
 
 def test_database_certificate_is_a_server_certificate_for_the_name_the_hub_connects_to():
-    certificate = _value("RedHat", "__koji_db_tls_certificate",
-                         **_on_db_host("RedHat", koji_db_tls_alt_names=["pg.koji.example.com"]))
+    # koji_ca issues it to every koji_db host, as it issues the hub's and web's.
+    certificates = _ca_value("RedHat", "__koji_ca_certificates",
+                          **_on_db_host("RedHat", koji_ca_fqdn=DB_HOST,
+                                        koji_ca_database_alt_names=["pg.koji.example.com"]))
+    certificate = next(entry for entry in certificates if entry["name"] == "postgresql")
     hub_connects_to = _value("RedHat", "koji_hub_db_host")
     assert hub_connects_to == DB_HOST
-    assert certificate["name"] == "postgresql"
     assert certificate["usage"] == "server"
     assert certificate["common_name"] == DB_HOST
     assert hub_connects_to in certificate["alt_names"]
     assert "pg.koji.example.com" in certificate["alt_names"]
     # Its key stays root's (koji_ca runs before PostgreSQL and its user exist); PostgreSQL gets a copy.
     assert (certificate["owner"], certificate["group"], certificate["mode"]) == ("root", "root", "0600")
-    # An entry koji_ca's argument spec accepts, as koji_db passes it in koji_ca_extra_certificates.
-    spec = yaml.safe_load((ROLES / "koji_ca" / "meta" / "argument_specs.yml").read_text(encoding="utf-8"))
-    entry_options = spec["argument_specs"]["main"]["options"]["koji_ca_extra_certificates"]["options"]
-    assert set(certificate) <= set(entry_options)
+    # Only database hosts get one.
+    others = _ca_value("RedHat", "__koji_ca_certificates",
+                    **dict(_on_db_host("RedHat", koji_ca_fqdn=DB_HOST), group_names=["koji_hub", "koji_web"]))
+    assert "postgresql" not in [entry["name"] for entry in others]
 
 
 def test_postgresql_reads_a_key_only_postgres_can_read_copied_on_the_host():
     tasks = yaml.safe_load((ROLES / "koji_db" / "tasks" / "tls.yml").read_text(encoding="utf-8"))
     block = tasks[0]["block"]
-    issue = next(task for task in block if "ansible.builtin.include_role" in task)
-    assert issue["ansible.builtin.include_role"]["name"] == "kojiforge.koji.koji_ca"
+    # koji_ca issued it earlier in the run (its own play): no second koji_ca run here.
+    assert not [task for task in block if "ansible.builtin.include_role" in task]
     copy = next(task for task in block if "ansible.builtin.copy" in task)
     assert copy["ansible.builtin.copy"]["remote_src"] is True  # the key never goes through the controller
     assert copy["ansible.builtin.copy"]["owner"] == "postgres"
@@ -174,7 +186,7 @@ def test_postgresql_reads_a_key_only_postgres_can_read_copied_on_the_host():
     key = next(item for item in copy["loop"] if "key" in item["dest"])
     assert key["mode"] == "0600"
     assert copy["notify"] == "Reload PostgreSQL"
-    # Issued and copied before PostgreSQL is configured to serve it.
+    # Copied before PostgreSQL is configured to serve it.
     includes = [task.get("ansible.builtin.include_tasks") for task in
                 yaml.safe_load((ROLES / "koji_db" / "tasks" / "main.yml").read_text(encoding="utf-8"))]
     assert includes.index("tls.yml") < includes.index("configure.yml"), includes
