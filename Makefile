@@ -1,6 +1,7 @@
 # One entry point for developers and CI. `make help` lists the targets.
 #
-#   make test    lint, sanity, unit tests, promtool rule tests, the koji_ca and hub scenarios,
+#   make test    lint, sanity, the version matrix (sanity and unit tests on the oldest ansible-core
+#                claimed), unit tests, promtool rule tests, the koji_ca and hub scenarios,
 #                and the real Koji lane: the local cluster deployed by site.yml, run again with no
 #                change, the module integration suite, the exporter, a scale-out and a createrepo
 #                task against it, then torn down (what CI runs, .ci/run)
