@@ -1,6 +1,7 @@
 # One entry point for developers and CI. `make help` lists the targets.
 #
-#   make test    lint, sanity, unit tests, promtool rule tests, the koji_ca and hub scenarios,
+#   make test    lint, sanity, the version matrix (sanity and unit tests on the oldest ansible-core
+#                claimed), unit tests, promtool rule tests, the koji_ca and hub scenarios,
 #                and the real Koji lane: the local cluster deployed by site.yml, run again with no
 #                change, the module integration suite, the exporter, a scale-out and a createrepo
 #                task against it, then torn down (what CI runs, .ci/run)
@@ -38,7 +39,6 @@ export PY_COLORS ?= 0
 # Sanity also runs the modules' compile and import tests on the managed hosts' oldest Python,
 # EL9's 3.9, where this machine has it (pyenv keeps it here).
 PY39_BIN := $(firstword $(wildcard /root/.pyenv/versions/3.9.*/bin))
-ANSIBLE_TEST_PIP = $(shell grep -oP "pip='\K[0-9.]+" $(VENV)/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py | head -n1)
 
 # Each CI stage prints when it ends and how long the run has taken so far.
 T0 := $(shell date +%s)
@@ -74,14 +74,24 @@ lint: venv collection-link ## ansible-lint, production profile
 	ansible-lint --profile production
 	$(call stage,lint)
 
+# $(call sanity_copy,DIR): a git-tracked copy of the tree in DIR/ansible_collections/kojiforge/koji,
+# as ansible-test requires. $(call offline_pip,VENV): ansible-test downloads a pip bootstrap
+# script from a host we cannot reach; give the ansible-test of VENV ours, under the name it asks for.
+define sanity_copy
+	rm -rf $(1) && mkdir -p $(1)
+	git ls-files -z --cached --others --exclude-standard | rsync -a --from0 --files-from=- ./ $(1)/
+	cd $(1) && git init -q && git add -A
+endef
+define offline_pip
+	mkdir -p ~/.ansible/test/cache
+	cp tests/sanity/offline_get_pip.py ~/.ansible/test/cache/get_pip_$$(grep -oP "pip='\K[0-9.]+" \
+	  $(1)/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py | head -n1 | tr . _).py
+endef
+
 .PHONY: sanity
 sanity: venv ## ansible-test sanity, on a git-tracked copy under ansible_collections/ (as it requires)
-	rm -rf $(SANITY_COPY) && mkdir -p $(SANITY_COPY)
-	git ls-files -z --cached --others --exclude-standard | rsync -a --from0 --files-from=- ./ $(SANITY_COPY)/
-	cd $(SANITY_COPY) && git init -q && git add -A
-	# ansible-test downloads a pip bootstrap script from a host we cannot reach: give it ours.
-	mkdir -p ~/.ansible/test/cache
-	cp tests/sanity/offline_get_pip.py ~/.ansible/test/cache/get_pip_$(subst .,_,$(ANSIBLE_TEST_PIP)).py
+	$(call sanity_copy,$(SANITY_COPY))
+	$(call offline_pip,$(VENV))
 	cd $(SANITY_COPY) && ansible-test sanity --requirements --color no --python 3.11
 ifneq ($(PY39_BIN),)
 	cd $(SANITY_COPY) && PATH="$$PATH:$(PY39_BIN)" ansible-test sanity --requirements --color no \
@@ -92,6 +102,37 @@ endif
 .PHONY: unit
 unit: venv collection-link ## unit tests (modules, exporter), module integration tests on the fake hub, promtool
 	pytest -p no:cacheprovider tests/unit tests/integration tests/promtool
+
+# The version matrix. meta/runtime.yml claims only the ansible-core versions tested here: the
+# newest is the .venv's (the `ansible` package requirements-dev.txt pins brings it); `make matrix`
+# runs sanity (Python 3.11) and the unit and fake-hub tests again on the oldest claimed, read from
+# requires_ansible, in build/venv-core-X.Y. That venv gets the `ansible` package of that core
+# (ansible N ships ansible-core 2.(N+7)): the community collections the roles use, at the
+# versions users of that core have, rather than the .venv's newer ones (community.crypto 3
+# needs ansible-core 2.17). The test tools come with the pins requirements-dev.txt gives them.
+MATRIX_CORE := $(shell grep -oP '^requires_ansible: ">=\K[0-9]+\.[0-9]+' meta/runtime.yml)
+MATRIX_ANSIBLE := $(shell echo $$(( $(lastword $(subst ., ,$(MATRIX_CORE))) - 7 )))
+# Named by the core version: a new requires_ansible gets a venv of its own, other edits of
+# runtime.yml none.
+MATRIX_VENV := $(BUILD)/venv-core-$(MATRIX_CORE)
+MATRIX_SANITY_COPY := $(BUILD)/sanity-core-$(MATRIX_CORE)/ansible_collections/kojiforge/koji
+
+$(MATRIX_VENV)/bin/.installed: requirements-dev.txt
+	rm -rf $(MATRIX_VENV)
+	$(PYTHON) -m venv $(MATRIX_VENV)
+	$(MATRIX_VENV)/bin/pip install --quiet --upgrade pip
+	$(MATRIX_VENV)/bin/pip install --quiet "ansible-core==$(MATRIX_CORE).*" "ansible==$(MATRIX_ANSIBLE).*" \
+	  $$(grep -E '^(pytest|pytest-testinfra|koji|prometheus_client)[<>=]' requirements-dev.txt)
+	touch $@
+
+.PHONY: matrix
+matrix: venv collection-link $(MATRIX_VENV)/bin/.installed ## sanity and unit tests on the oldest ansible-core claimed (build/venv-core-X.Y)
+	$(call sanity_copy,$(MATRIX_SANITY_COPY))
+	$(call offline_pip,$(MATRIX_VENV))
+	cd $(MATRIX_SANITY_COPY) && PATH="$(MATRIX_VENV)/bin:$$PATH" ansible-test sanity --requirements \
+	  --color no --python 3.11
+	PATH="$(MATRIX_VENV)/bin:$$PATH" pytest -p no:cacheprovider tests/unit tests/integration
+	$(call stage,matrix ansible-core $(MATRIX_CORE))
 
 # The scenarios that fit CI's time next to the real Koji lane; cluster and lifecycle run by hand
 # (make cluster, make lifecycle) before an issue that touches roles or playbooks is resolved.
@@ -110,7 +151,7 @@ lifecycle: venv collection-link testbed ## the lifecycle scenario (1.34.3 -> 1.3
 	MOLECULE_SCENARIOS=lifecycle pytest -p no:cacheprovider -rs -s tests/scenarios
 
 .PHONY: test
-test: testbed lint sanity collection-link ## everything CI runs; one pytest summary at the end
+test: testbed lint sanity matrix collection-link ## everything CI runs; one pytest summary at the end
 	MOLECULE_SCENARIOS="$(CI_SCENARIOS)" pytest -p no:cacheprovider -rs --durations=15 --real-koji \
 	  tests/unit tests/promtool tests/scenarios tests/real tests/integration
 	$(call stage,pytest)

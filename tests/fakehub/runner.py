@@ -32,6 +32,18 @@ def collection_path():
     return base
 
 
+@contextlib.contextmanager
+def _patch_module_args(args):
+    """ansible.module_utils.testing.patch_module_args for ansible-core < 2.19, which lacks it."""
+    from ansible.module_utils import basic
+    old = basic._ANSIBLE_ARGS
+    basic._ANSIBLE_ARGS = json.dumps({'ANSIBLE_MODULE_ARGS': args}).encode()
+    try:
+        yield
+    finally:
+        basic._ANSIBLE_ARGS = old
+
+
 class ModuleResult(dict):
     """The module's JSON result; ``failed`` is True when it called fail_json."""
 
@@ -39,7 +51,10 @@ class ModuleResult(dict):
 def run(module_name, args, check_mode=False, diff=False):
     """Run plugins/modules/<module_name>.py with ``args``; returns its result."""
     collection_path()
-    from ansible.module_utils.testing import patch_module_args
+    try:
+        from ansible.module_utils.testing import patch_module_args
+    except ImportError:
+        patch_module_args = _patch_module_args
 
     mod = importlib.import_module('ansible_collections.kojiforge.koji.plugins.modules.%s'
                                   % module_name)

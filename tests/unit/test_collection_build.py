@@ -1,7 +1,9 @@
 """The collection artifact builds, installs, and everything in it resolves by FQCN.
 
 The lists of roles and modules come from this tree, so a new role or module is checked without
-editing this file. Tests and scenarios must stay out of the artifact (galaxy.yml build_ignore).
+editing this file. Tests, scenarios, the test bed and the doc and lint tooling stay out of the
+artifact (galaxy.yml build_ignore); the license it declares ships in it, and its links point at
+the project, not at a placeholder.
 """
 
 import json
@@ -13,6 +15,7 @@ import sys
 import tarfile
 
 import pytest
+import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = pathlib.Path(sys.executable).parent
@@ -44,13 +47,42 @@ def _doc(dest, *args):
     return json.loads(proc.stdout)
 
 
-def test_artifact_leaves_out_tests_and_scenarios(installed):
-    artifact = installed[0]
+def _artifact_names(artifact):
     with tarfile.open(artifact) as tar:
-        names = tar.getnames()
+        return tar.getnames()
+
+
+def test_artifact_leaves_out_tests_and_scenarios(installed):
+    names = _artifact_names(installed[0])
     assert "galaxy.yml" not in names and "MANIFEST.json" in names
-    for excluded in ("tests/", "molecule/", "testbed/", ".ci/"):
+    excluded_dirs = ("tests/", "molecule/", "testbed/", ".ci/", ".config/", "build/", ".venv/",
+                     "inventories/local/", "changelogs/fragments/")
+    for excluded in excluded_dirs:
         assert not [n for n in names if n.startswith(excluded)], "%s is in the artifact" % excluded
+    excluded_files = ("Makefile", "requirements-dev.txt", ".ansible-lint", ".gitignore",
+                      "docs/build.sh", "docs/check_links.py", "docs/metrics_table.py")
+    for excluded in excluded_files:
+        assert excluded not in names, "%s is in the artifact" % excluded
+
+
+def test_artifact_has_what_users_need(installed):
+    names = _artifact_names(installed[0])
+    for needed in ("LICENSE", "README.md", "meta/runtime.yml", "changelogs/changelog.yaml",
+                   "playbooks/site.yml", "inventories/example/hosts.yml", "docs/index.md"):
+        assert needed in names, "%s is not in the artifact" % needed
+
+
+def test_license_file_matches_galaxy_yml():
+    galaxy = yaml.safe_load((ROOT / "galaxy.yml").read_text(encoding="utf-8"))
+    assert galaxy["license"] == ["GPL-3.0-or-later"], "LICENSE holds the GPL 3 text: update both together"
+    text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert "GNU GENERAL PUBLIC LICENSE" in text and "Version 3, 29 June 2007" in text
+
+
+def test_galaxy_yml_links_point_at_the_project():
+    galaxy = yaml.safe_load((ROOT / "galaxy.yml").read_text(encoding="utf-8"))
+    for key in ("repository", "documentation", "homepage", "issues"):
+        assert galaxy[key].startswith("https://github.com/kojiforge/koji"), (key, galaxy[key])
 
 
 def test_modules_resolve_by_fqcn(installed):

@@ -12,6 +12,7 @@ records that it was notified).
 
 import os
 import pathlib
+import re
 import subprocess
 import sys
 import time
@@ -129,5 +130,8 @@ def test_a_backup_removes_a_lockout_left_behind_with_a_warning(tmp_path):
     # The next step reloads Apache on that host, which this machine has not: it fails there, and
     # only there (the lock-out is gone, nothing refused the backup).
     assert rc != 0, out
-    failed_task = out[:out.index("failed: [localhost]")].rsplit("TASK [", 1)[1]
+    # ansible-core 2.16 reports "fatal: [localhost -> ...]", 2.19 "failed: [localhost]".
+    failed_at = re.search(r"(failed|fatal): \[localhost", out)
+    assert failed_at, out
+    failed_task = out[:failed_at.start()].rsplit("TASK [", 1)[1]
     assert failed_task.startswith("kojiforge.koji.koji_backup : Backup | Reload Apache where a lock-out was removed"), out

@@ -10,9 +10,9 @@ import pathlib
 import pytest
 import yaml
 from ansible.parsing.dataloader import DataLoader
-from ansible.template import Templar, trust_as_template
+from ansible.template import Templar
 
-from role_templating import trusted
+from role_templating import trust_as_template, trusted
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 ROLE = ROOT / "roles" / "koji_ca"

@@ -16,9 +16,9 @@ import pathlib
 
 import pytest
 from ansible.parsing.dataloader import DataLoader
-from ansible.template import Templar, trust_as_template
+from ansible.template import Templar
 
-from role_templating import trusted
+from role_templating import trust_as_template, trusted
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 ROLES = ROOT / "roles"
