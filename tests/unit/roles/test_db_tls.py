@@ -19,9 +19,9 @@ import re
 
 import pytest
 import yaml
-from ansible.template import Templar, trust_as_template
+from ansible.template import Templar
 
-from role_templating import trusted
+from role_templating import trust_as_template, trusted
 from test_templates_render import ROLES, TEMPLATE_OVERRIDES, _load, _variables
 
 DB_HOST = "db.koji.example.com"
