@@ -23,6 +23,11 @@ fi
 export CONTAINERS_CONF="${CONTAINERS_CONF:-$here/containers.conf}"
 # ansible-playbook and ansible-inventory from the project's virtualenv (make venv).
 [ -d "$top/.venv/bin" ] && export PATH="$top/.venv/bin:$PATH"
+# This checkout's roles and modules, linked by `make collection-link`, never an installed copy
+# of the collection that happens to be in ~/.ansible/collections.
+export ANSIBLE_COLLECTIONS_PATH="$top/build/collections${ANSIBLE_COLLECTIONS_PATH:+:$ANSIBLE_COLLECTIONS_PATH}"
+mkdir -p "$top/build/collections/ansible_collections/kojiforge"
+ln -sfn "$top" "$top/build/collections/ansible_collections/kojiforge/koji"
 
 IMAGE=localhost/kojiforge/debian12-systemd:latest
 NETWORK=kojiforge-local
