@@ -81,13 +81,13 @@ def resign_crl_if_due(config, now):
     """Re-sign the CA's CRL when its nextUpdate is within the margin; True when it was."""
     path = pathlib.Path(config["authority_crl"])
     crl = x509.load_pem_x509_crl(path.read_bytes())
-    if next_update(crl) - now > datetime.timedelta(days=config["renew_margin_days"]):
+    if next_update(crl) - now > datetime.timedelta(days=int(config["renew_margin_days"])):
         return False
     key = serialization.load_pem_private_key(pathlib.Path(config["authority_key"]).read_bytes(), password=None)
     builder = (x509.CertificateRevocationListBuilder()
                .issuer_name(crl.issuer)
                .last_update(now)
-               .next_update(now + datetime.timedelta(days=config["crl_validity_days"])))
+               .next_update(now + datetime.timedelta(days=int(config["crl_validity_days"]))))
     for revoked in crl:
         builder = builder.add_revoked_certificate(revoked)
     new = builder.sign(key, hashes.SHA256())
