@@ -13,7 +13,7 @@ import time
 from conftest import (BUILDER, CA_HOST, EXPECTED, PKI, changed_tasks, check, converge, get_host, invocation,
                       put, recap_ok, reloads)
 
-METRICS = "/var/lib/kojiforge-ca/expiry.prom"
+METRICS = "/var/www/kojiforge-ca/expiry.prom"
 RENEW = "/usr/bin/python3 /usr/local/libexec/kojiforge-ca-renew.py --config %s/ca/renew.json" % PKI
 CERTIFICATE = "kojiforge_certificate_not_after_timestamp_seconds"
 CRL = "kojiforge_crl_next_update_timestamp_seconds"

@@ -80,7 +80,7 @@ def test_the_renewal_settings(os_family, apache):
         "reload_services": [apache],
         "renew_margin_days": 30,
         "crl_validity_days": 90,
-        "metrics_file": "/var/lib/kojiforge-ca/expiry.prom",
+        "metrics_file": "/var/www/kojiforge-ca/expiry.prom",
     }
 
 
