@@ -10,7 +10,9 @@ writes (--config). It
    reloads Apache when that copy changed; the CRL of other hub and web hosts comes with the
    role's next run (playbooks/certificates.yml);
 3. writes, for Prometheus, the end of the CA certificate, of the CRL and of every certificate the
-   CA issued as the role last installed it on its host (the records in installed/<host>.json).
+   CA issued as the role last installed it on its host, and of the CRL copy each other hub and
+   web host holds (the records in installed/<host>.json): a copy that the scheduled run stopped
+   refreshing shows there too.
 
 Host certificates are not renewed here: their keys never leave their hosts, so a new one needs
 the host's own signing request, which the role's scheduled run makes.
@@ -36,8 +38,8 @@ AUTHORITY_NAME = "koji-ca"
 HELP = {
     CERTIFICATE_METRIC: "When a Koji certificate ends (notAfter, Unix time): the CA certificate and every "
                         "certificate the Koji CA issued, as installed on its host.",
-    CRL_METRIC: "When the Koji CA's CRL must have been replaced (nextUpdate, Unix time): Apache refuses "
-                "every client certificate after it.",
+    CRL_METRIC: "When the Koji CRL a host holds must have been replaced (nextUpdate, Unix time): its "
+                "Apache refuses every client certificate after it.",
 }
 
 
@@ -140,6 +142,10 @@ def expiry_samples(config):
                 certificates.append(_sample(CERTIFICATE_METRIC, {
                     "host": record["host"], "name": name, "common_name": _common_name(certificate)},
                     not_after(certificate)))
+            # The CA host's own copy is kept in step by this job: its CRL is the one above.
+            if record.get("crl") and record["host"] != config["ca_host"]:
+                copy = x509.load_pem_x509_crl(record["crl"].encode("ascii"))
+                crls.append(_sample(CRL_METRIC, {"host": record["host"]}, next_update(copy)))
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             problems.append("%s: %s" % (record_path, error))
     return {CERTIFICATE_METRIC: certificates, CRL_METRIC: crls}, problems

@@ -54,10 +54,18 @@ def test_the_record_holds_what_the_install_task_wrote():
                            {"content": base64.b64encode(b"old kojiweb").decode()}]}
     signed = {"results": [{"skipped": True}, {"skipped": True}, {"certificate": PEM["new-kojiweb"], "changed": True}]}
     templar = _templar("Debian", __koji_ca_certificates=CERTIFICATES, __koji_ca_current=current,
-                       __koji_ca_signed=signed)
+                       __koji_ca_signed=signed, __koji_ca_crl={"crl": "the CRL"})
     record = _render(templar, "{{ __koji_ca_record | to_nice_json(sort_keys=true) }}")
-    assert json.loads(record) == {"host": "hub.example.com", "certificates": {
+    assert json.loads(record) == {"host": "hub.example.com", "crl": "the CRL", "certificates": {
         "hub": PEM["hub"], "web": PEM["web"], "kojiweb": PEM["new-kojiweb"]}}
+
+
+def test_a_host_without_apache_records_no_crl():
+    templar = _templar("Debian", __koji_ca_certificates=[], __koji_ca_current={"results": []},
+                       __koji_ca_signed={"results": []}, __koji_ca_crl={"crl": "the CRL"},
+                       inventory_hostname="b1.example.com", group_names=["koji_builders"])
+    assert json.loads(_render(templar, "{{ __koji_ca_record | to_nice_json }}")) == {
+        "host": "b1.example.com", "certificates": {}, "crl": ""}
 
 
 def test_records_of_hosts_that_left_the_inventory_are_the_ones_removed():

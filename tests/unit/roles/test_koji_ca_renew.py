@@ -1,8 +1,9 @@
 """koji_ca's kojiforge_ca_renew.py, the job kojiforge-ca-renew.timer runs daily on the CA host:
 it re-signs a CRL near its nextUpdate so that it is what the role's own x509_crl task would keep
 (same issuer, entries and digest: the next run of the role changes nothing), leaves one that is
-not due alone, and publishes the end dates of the CA certificate, the CRL and every recorded
-certificate for Prometheus, rewriting that file only when a date changed."""
+not due alone, and publishes the end dates of the CA certificate, the CRL, every recorded
+certificate and the CRL copy of every other hub and web host for Prometheus, rewriting that
+file only when a date changed."""
 
 import datetime
 import importlib.util
@@ -86,8 +87,13 @@ def fixture_ca(tmp_path):
     hub = {"hub": _certificate(_name("hub.example.com"), _name("Koji CA"), host_key, ca_key, 365, 10),
            "admin": _certificate(_name("kojiadmin"), _name("Koji CA"), host_key, ca_key, 200, 11)}
     builder = {"kojid": _certificate(_name("b1.example.com"), _name("Koji CA"), host_key, ca_key, 13, 12)}
-    for host, certificates in (("hub", hub), ("b1", builder)):
-        record = {"host": host, "certificates": {n: _pem(c).decode("ascii") for n, c in certificates.items()}}
+    # hub is the CA host (its CRL copy is this job's to keep), web2 a second web frontend whose
+    # copy the scheduled run last refreshed 80 days ago, b1 a builder (no CRL).
+    web2 = {"web": _certificate(_name("web2.example.com"), _name("Koji CA"), host_key, ca_key, 300, 13)}
+    old_copy = _pem(_crl(ca_key, 10, revoked)).decode("ascii")
+    for host, certificates, crl in (("hub", hub, old_copy), ("web2", web2, old_copy), ("b1", builder, "")):
+        record = {"host": host, "certificates": {n: _pem(c).decode("ascii") for n, c in certificates.items()},
+                  "crl": crl}
         (authority / "installed" / ("%s.json" % host)).write_text(json.dumps(record), encoding="utf-8")
     config = {
         "ca_host": "hub",
@@ -102,7 +108,7 @@ def fixture_ca(tmp_path):
         "metrics_file": str(tmp_path / "metrics" / "expiry.prom"),
     }
     return {"config": config, "key": ca_key, "cert": ca_cert, "revoked": revoked,
-            "certificates": dict(hub, **builder)}
+            "certificates": dict(hub, **builder, **web2)}
 
 
 def _crl_file(config):
@@ -169,7 +175,10 @@ def test_metrics_give_every_end_date(ca):
         (cert_metric, (("common_name", "hub.example.com"), ("host", "hub"), ("name", "hub"))): end("hub"),
         (cert_metric, (("common_name", "kojiadmin"), ("host", "hub"), ("name", "admin"))): end("admin"),
         (cert_metric, (("common_name", "b1.example.com"), ("host", "b1"), ("name", "kojid"))): end("kojid"),
+        (cert_metric, (("common_name", "web2.example.com"), ("host", "web2"), ("name", "web"))): end("web"),
+        # the CA's CRL for the CA host; the copy web2 holds, as recorded
         (crl_metric, (("host", "hub"),)): int((NOW + 60 * DAY).timestamp()),
+        (crl_metric, (("host", "web2"),)): int((NOW + 10 * DAY).timestamp()),
     }
     text = pathlib.Path(config["metrics_file"]).read_text(encoding="utf-8")
     assert "# TYPE %s gauge" % cert_metric in text and "# TYPE %s gauge" % crl_metric in text
@@ -192,7 +201,7 @@ def test_an_unreadable_record_is_reported_and_the_others_still_published(ca, cap
     config_file.write_text(json.dumps(config), encoding="utf-8")
     assert renew.main(["--config", str(config_file), "--metrics-only"]) == 1
     assert "broken.json" in capsys.readouterr().err
-    assert len(_metrics(config)) == 5
+    assert len(_metrics(config)) == 7
 
 
 def test_labels_are_escaped():
