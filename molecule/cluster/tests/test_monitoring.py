@@ -91,3 +91,35 @@ def test_hosts_ready_follows_kojid(hub, builder2):
         assert started.rc == 0, started.stderr
     wait_for("koji_hosts_ready back to 1 for builder2",
              lambda: ready_by_host(hub).get(BUILDER2) == 1.0, timeout=READY_TIMEOUT)
+
+
+def test_certificate_end_dates_are_scraped_and_their_alerts_loaded(hub):
+    """The CA host (the hub) serves when every Koji certificate and the CRL end, on its TLS site;
+    Prometheus scrapes that (job koji_certificates), has the expiry alerts loaded, and a fresh
+    deployment fires none of them."""
+    cmd = hub.run("curl -fsS -D /dev/stderr --cacert /etc/pki/koji/koji-ca.crt https://%s/kojiforge-ca/metrics" % HUB)
+    assert cmd.rc == 0, cmd.stderr
+    assert re.search(r"^content-type: text/plain; version=0\.0\.4", cmd.stderr, re.M | re.I), cmd.stderr
+    text = cmd.stdout
+    assert re.search(r'^kojiforge_crl_next_update_timestamp_seconds\{host="%s"\} \d+$' % re.escape(HUB), text, re.M), text
+    ends = dict(re.findall(r'^kojiforge_certificate_not_after_timestamp_seconds\{(.*)\} (\d+)$', text, re.M))
+    for host, name in [(HUB, n) for n in ("koji-ca", "hub", "web", "kojiweb", "kojira", "admin")] + \
+            [(BUILDER1, "kojid"), (BUILDER2, "kojid")]:
+        assert [labels for labels in ends if 'host="%s"' % host in labels and 'name="%s"' % name in labels], \
+            (host, name, text)
+
+    def certificates_target_up():
+        targets = prometheus(hub, "/api/v1/targets")["activeTargets"]
+        found = [t for t in targets if t["labels"].get("job") == "koji_certificates"]
+        return found if found and all(t["health"] == "up" for t in found) else None
+    targets = wait_for("the koji_certificates target up in Prometheus", certificates_target_up, timeout=120)
+    assert [t["scrapeUrl"] for t in targets] == ["https://%s:443/kojiforge-ca/metrics" % HUB]
+    rules = prometheus(hub, "/api/v1/rules")["groups"]
+    alerts = {rule["name"] for group in rules for rule in group["rules"] if rule["type"] == "alerting"}
+    assert {"KojiCertificateExpiresSoon", "KojiCrlExpiresSoon", "KojiCertificateMetricsDown"} <= alerts, alerts
+    scraped = prometheus(hub, "/api/v1/query", query="kojiforge_certificate_not_after_timestamp_seconds")["result"]
+    assert len(scraped) >= 8, scraped
+    soon = prometheus(hub, "/api/v1/query", query=(
+        "kojiforge_certificate_not_after_timestamp_seconds - time() < 14 * 86400"
+        " or kojiforge_crl_next_update_timestamp_seconds - time() < 14 * 86400"))["result"]
+    assert soon == [], soon

@@ -4,6 +4,7 @@ run the role again with other variables (the lifecycle tests)."""
 import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -89,3 +90,32 @@ def converge(extra_vars):
         env=dict(os.environ, ANSIBLE_FORCE_COLOR="false", ANSIBLE_NOCOLOR="true"),
     )
     return proc.returncode, proc.stdout
+
+
+def recap_ok(output):
+    """Every host of the run's recap has failed=0 and unreachable=0."""
+    recap = output[output.rfind("PLAY RECAP"):]
+    lines = re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", recap, re.M)
+    return {host: int(changed) for host, changed, unreachable, failed in lines
+            if unreachable == "0" and failed == "0"}
+
+
+def changed_tasks(output):
+    """The titles of the tasks (and handlers) that reported changed on some host in a run."""
+    found, title = set(), None
+    for line in output.splitlines():
+        heading = re.match(r"^(?:TASK|RUNNING HANDLER) \[(.*)\] \**$", line)
+        if heading:
+            title = heading.group(1)
+        elif title and line.startswith("changed: "):
+            found.add(title)
+    return found
+
+
+def invocation(host, service):
+    return check(host, "systemctl show -p InvocationID --value %s" % service)
+
+
+def reloads(host):
+    """How many times the stand-in kojid (prepare.yml) was reloaded (SIGUSR1)."""
+    return int(check(host, "cat /run/kojid-standin.reloads 2>/dev/null | wc -l"))
