@@ -4,7 +4,6 @@ or kept), records of hosts that left the inventory are found, the renewal job's 
 CA's files and this host's Apache; and the pieces other roles must agree on do (the Apache folder
 of the _common role, the path koji_monitoring scrapes, the metric names its rules use)."""
 
-import base64
 import json
 import pathlib
 import re
@@ -49,11 +48,12 @@ def _render(templar, expression):
 
 def test_the_record_holds_what_the_install_task_wrote():
     """hub and web kept (read from disk), kojiweb signed in this run (replacing the old one)."""
-    current = {"results": [{"content": base64.b64encode(PEM["hub"].encode()).decode()},
-                           {"content": base64.b64encode(PEM["web"].encode()).decode()},
-                           {"content": base64.b64encode(b"old kojiweb").decode()}]}
+    # As the one-pass read (install.yml) found them on disk.
+    state = {"certificates": [{"name": "hub", "certificate": PEM["hub"]},
+                              {"name": "web", "certificate": PEM["web"]},
+                              {"name": "kojiweb", "certificate": "old kojiweb"}]}
     signed = {"results": [{"skipped": True}, {"skipped": True}, {"certificate": PEM["new-kojiweb"], "changed": True}]}
-    templar = _templar("Debian", __koji_ca_certificates=CERTIFICATES, __koji_ca_current=current,
+    templar = _templar("Debian", __koji_ca_certificates=CERTIFICATES, __koji_ca_host_state=state,
                        __koji_ca_signed=signed, __koji_ca_crl={"crl": "the CRL"})
     record = _render(templar, "{{ __koji_ca_record | to_nice_json(sort_keys=true) }}")
     assert json.loads(record) == {"host": "hub.example.com", "crl": "the CRL", "certificates": {
@@ -61,7 +61,7 @@ def test_the_record_holds_what_the_install_task_wrote():
 
 
 def test_a_host_without_apache_records_no_crl():
-    templar = _templar("Debian", __koji_ca_certificates=[], __koji_ca_current={"results": []},
+    templar = _templar("Debian", __koji_ca_certificates=[], __koji_ca_host_state={"certificates": []},
                        __koji_ca_signed={"results": []}, __koji_ca_crl={"crl": "the CRL"},
                        inventory_hostname="b1.example.com", group_names=["koji_builders"])
     assert json.loads(_render(templar, "{{ __koji_ca_record | to_nice_json }}")) == {
