@@ -50,14 +50,26 @@ def _pem(key):
 class CA(object):
     """The CA host's files: the CA and its copies of issued certificates (issued/<CN>+<SERIAL>.crt)."""
 
-    def __init__(self, pki_dir):
+    def __init__(self, pki_dir, keep=True):
         self.pki_dir = pki_dir
         self.issued = pki_dir / "ca" / "issued"
         self.key = _key()
         self.name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Koji"),
                                x509.NameAttribute(NameOID.COMMON_NAME, "Koji CA")])
+        start = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=1000)
+        self.certificate = (
+            x509.CertificateBuilder().subject_name(self.name).issuer_name(self.name)
+            .public_key(self.key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(start).not_valid_after(start + datetime.timedelta(days=3650))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(self.key.public_key()), critical=False)
+            .sign(self.key, hashes.SHA256()))
+        if keep:
+            self.issued.mkdir(parents=True)
+            (pki_dir / "ca" / "koji-ca.crt").write_bytes(self.certificate.public_bytes(serialization.Encoding.PEM))
 
-    def issue(self, cn, key, days_ago=0, days=365):
+    def issue(self, cn, key, days_ago=0, days=365, keep=True):
+        """A certificate for CN and KEY; kept in issued/ as the CA host keeps it."""
         start = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=days_ago)
         cert = (x509.CertificateBuilder()
                 .subject_name(x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Koji"),
@@ -65,10 +77,12 @@ class CA(object):
                 .issuer_name(self.name).public_key(key.public_key())
                 .serial_number(x509.random_serial_number())
                 .not_valid_before(start).not_valid_after(start + datetime.timedelta(days=days))
+                .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()),
+                               critical=False)
                 .sign(self.key, hashes.SHA256()))
-        self.issued.mkdir(parents=True, exist_ok=True)
-        path = self.issued / ("%s+%X.crt" % (cn, cert.serial_number))
-        path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        if keep:
+            path = self.issued / ("%s+%X.crt" % (cn, cert.serial_number))
+            path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         return cert
 
 
@@ -87,12 +101,15 @@ def ca(tmp_path):
     return CA(tmp_path / "pki")
 
 
-def _run(tmp_path, hub, ca, name=NAME, machine_key=None, check=False, inventory_vars=None, **role_vars):
-    """The identity entry point on NEW for NAME; returns (rc, output)."""
+def _run(tmp_path, hub, ca, name=NAME, machine_key=None, machine_cert=None, check=False, inventory_vars=None,
+         **role_vars):
+    """The identity entry point on NEW for NAME; returns (rc, output). MACHINE_KEY (and
+    MACHINE_CERT) are the key (and certificate) the machine holds in kojid.pem."""
     builder_pem = tmp_path / "builder" / "kojid.pem"
     builder_pem.parent.mkdir(exist_ok=True)
     if machine_key is not None:
-        builder_pem.write_bytes(_pem(machine_key))
+        builder_pem.write_bytes(_pem(machine_key) + (
+            machine_cert.public_bytes(serialization.Encoding.PEM) if machine_cert is not None else b""))
     local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
     hosts = {NEW: dict(local), OLD: dict(local)}
     hosts[OLD].update(inventory_vars or {})
@@ -258,9 +275,39 @@ def test_an_unreachable_hub_is_a_warning_and_the_ca_still_decides(tmp_path, hub,
     _refused(rc, out)
 
 
-def test_before_the_ca_exists_the_hub_is_not_asked(tmp_path, hub, ca):
+def test_after_a_restore_a_certificate_of_the_replaced_ca_holds_the_name(tmp_path, hub, ca):
+    # restore.yml puts the backup's CA (ca, with the old environment's certificates) in place on
+    # a fresh environment, whose machines hold certificates of the fresh CA; koji_ca then
+    # re-issues them. The registration is in the restored database.
+    ca.issue(NAME, _key(), days_ago=100)
+    hub.state.add_host(NAME)
+    fresh = CA(tmp_path / "fresh-pki", keep=False)
+    key = _key()
+    rc, out = _run(tmp_path, hub, ca, machine_key=key, machine_cert=fresh.issue(NAME, key, keep=False))
+    assert rc == 0, out
+
+
+def test_a_certificate_of_another_ca_for_another_name_holds_nothing(tmp_path, hub, ca):
+    ca.issue(NAME, _key(), days_ago=100)
+    key = _key()
+    other = CA(tmp_path / "other-pki", keep=False).issue("other.example.com", key, keep=False)
+    rc, out = _run(tmp_path, hub, ca, machine_key=key, machine_cert=other)
+    _refused(rc, out)
+
+
+def test_a_certificate_of_the_ca_in_place_that_is_not_the_newest_holds_nothing(tmp_path, hub, ca):
+    # The machine that had the name before a takeover: the name went to the newest certificate.
+    old_key = _key()
+    old = ca.issue(NAME, old_key, days_ago=100)
+    ca.issue(NAME, _key(), days_ago=1)
+    hub.state.add_host(NAME)
+    rc, out = _run(tmp_path, hub, ca, machine_key=old_key, machine_cert=old)
+    _refused(rc, out)
+
+
+def test_before_the_ca_exists_the_hub_is_not_asked(tmp_path, hub):
     hub.reset_counters()
-    rc, out = _run(tmp_path, hub, ca, koji_builder_serverca=str(tmp_path / "no-ca.crt"))
+    rc, out = _run(tmp_path, hub, CA(tmp_path / "pki", keep=False), koji_builder_serverca=str(tmp_path / "no-ca.crt"))
     assert rc == 0, out
     assert hub.requests == 0
     assert "WARNING" not in out, out
