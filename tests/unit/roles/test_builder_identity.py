@@ -102,7 +102,7 @@ def ca(tmp_path):
 
 
 def _run(tmp_path, hub, ca, name=NAME, machine_key=None, machine_cert=None, check=False, inventory_vars=None,
-         **role_vars):
+         role="kojiforge.koji.koji_builder", tasks_from="identity.yml", **role_vars):
     """The identity entry point on NEW for NAME; returns (rc, output). MACHINE_KEY (and
     MACHINE_CERT) are the key (and certificate) the machine holds in kojid.pem."""
     builder_pem = tmp_path / "builder" / "kojid.pem"
@@ -130,9 +130,11 @@ def _run(tmp_path, hub, ca, name=NAME, machine_key=None, machine_cert=None, chec
     playbook.write_text(yaml.safe_dump([{
         "name": "Check the identity",
         "hosts": NEW,
-        "gather_facts": False,
+        # koji_ca's tasks expect the facts its set_vars.yml gathers.
+        "gather_facts": role == "kojiforge.koji.koji_ca",
+        "gather_subset": ["!all", "!min", "distribution", "platform"],
         "tasks": [{"name": "Include it", "ansible.builtin.include_role": {
-            "name": "kojiforge.koji.koji_builder", "tasks_from": "identity.yml"}, "vars": variables}],
+            "name": role, "tasks_from": tasks_from}, "vars": variables}],
     }]))
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), ANSIBLE_FORCE_COLOR="false",
                ANSIBLE_NOCOLOR="1", ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
@@ -311,3 +313,18 @@ def test_before_the_ca_exists_the_hub_is_not_asked(tmp_path, hub):
     assert rc == 0, out
     assert hub.requests == 0
     assert "WARNING" not in out, out
+
+
+def test_koji_ca_refuses_to_issue_a_certificate_for_a_name_another_machine_holds(tmp_path, hub, ca):
+    """koji_ca's preflight, before any certificate is issued, runs the check for a builder."""
+    ca.issue(NAME, _key(), days_ago=30)
+    hub.state.add_host(NAME, ready=True, update_ts=time.time())
+    event = hub.session(login=False).getLastEvent()["id"]
+    hub.write_log.clear()
+    rc, out = _run(tmp_path, hub, ca, role="kojiforge.koji.koji_ca", tasks_from="preflight.yml",
+                   koji_ca_fqdn=NAME, koji_ca_host=HUB,
+                   # What set_vars.yml loads for the platform.
+                   __koji_ca_apache_group="www-data", __koji_ca_apache_service="apache2")
+    message = _refused(rc, out)
+    assert "%s would be registered as %s, but another machine holds that name" % (NEW, NAME) in message
+    _nothing_written(hub, event)
