@@ -328,3 +328,12 @@ def test_koji_ca_refuses_to_issue_a_certificate_for_a_name_another_machine_holds
     message = _refused(rc, out)
     assert "%s would be registered as %s, but another machine holds that name" % (NEW, NAME) in message
     _nothing_written(hub, event)
+
+
+@pytest.mark.parametrize("playbook", ["builders.yml", "site.yml"])
+def test_the_playbooks_that_add_builders_check_their_names_first(playbook):
+    """Before the storage play writes the hub's exports, before any certificate or registration."""
+    first = yaml.safe_load((ROOT / "playbooks" / playbook).read_text())[0]
+    assert first["hosts"] == "koji_builders" and first["any_errors_fatal"] is True
+    assert [t.get("ansible.builtin.include_role") for t in first["tasks"]] == [
+        {"name": "kojiforge.koji.koji_builder", "tasks_from": "identity.yml"}]
