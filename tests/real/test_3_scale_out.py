@@ -73,8 +73,8 @@ def test_a_second_machine_with_the_name_is_refused_before_anything_is_written(
 
     rc, out, seconds = run_playbook("playbooks/builders.yml", "--limit", "%s,%s" % (CLONE, local_cluster.HUB),
                                     "-e", "koji_source=%s" % local_cluster.source, inventories=inventories)
-    TIMINGS.record("scale-out: a clone of %s refused (%s)" % (NEW_BUILDER, "inventory" if with_the_original
-                                                             else "hub and CA"), seconds)
+    checks = "inventory" if with_the_original else "hub and CA"
+    TIMINGS.record("scale-out: a clone of %s refused (%s)" % (NEW_BUILDER, checks), seconds)
     assert rc != 0, out[-4000:]
     text = " ".join(out.split())
     if with_the_original:
