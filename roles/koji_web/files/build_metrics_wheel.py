@@ -46,7 +46,7 @@ def _metadata(project, version, readme):
         lines.append('Requires-Python: %s' % project['requires-python'])
     lines.extend('Requires-Dist: %s' % dep for dep in project.get('dependencies', []))
     lines.append('Description-Content-Type: text/markdown')
-    return ('\n'.join(lines) + '\n\n' + readme).encode('utf-8')
+    return ('\n'.join(lines) + '\n\n' + readme + '\n').encode('utf-8')
 
 
 def _module_files(module_dir, module):
