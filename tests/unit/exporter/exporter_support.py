@@ -8,6 +8,7 @@ installed editable in the development virtualenv (requirements-dev.txt).
 """
 
 import pathlib
+import sys
 import threading
 import traceback
 
