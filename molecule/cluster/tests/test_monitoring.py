@@ -2,6 +2,7 @@
 Prometheus (koji_monitoring, on the hub host) scrapes it, and what its HTTP API shows follows the
 builders: koji_hosts_ready is 1 for each running builder and turns 0 when kojid stops."""
 
+import pathlib
 import re
 
 import pytest
@@ -25,6 +26,28 @@ def test_metrics_served_by_koji_web(hub):
     assert len([p for p in processes if p.startswith("(wsgi:koji-web)")]) >= 1, processes
     config = hub.file("/etc/kojiweb/metrics.conf")
     assert config.contains("^server = https://%s/kojihub$" % re.escape(HUB))
+
+
+def test_exporter_installed_as_a_package_in_its_virtualenv(hub):
+    """The exporter is the kojiforge-metrics wheel in /opt/kojiforge/metrics-venv (the collection's
+    version), the metrics process imports it from there, and no copy of earlier versions is left."""
+    venv = "/opt/kojiforge/metrics-venv"
+    galaxy = (pathlib.Path(__file__).resolve().parents[3] / "galaxy.yml").read_text(encoding="utf-8")
+    version = re.search(r"^version: *(\S+)$", galaxy, re.M).group(1)
+    show = hub.run("%s/bin/python -m pip show kojiforge-metrics" % venv)
+    assert show.rc == 0, show.stderr
+    assert re.search(r"^Version: %s$" % re.escape(version), show.stdout, re.M), show.stdout
+    location = re.search(r"^Location: (\S+)$", show.stdout, re.M).group(1)
+    assert hub.file("%s/kojiforge_metrics/wsgi.py" % location).is_file
+    assert hub.file("%s/wheels/kojiforge_metrics-%s-py3-none-any.whl" % (venv, version)).is_file
+    assert not hub.file("/usr/share/kojiforge-metrics").exists
+    site = hub.file("/etc/%s/kojiforge/kojiweb.d/metrics.conf" % ("httpd" if hub.file("/etc/httpd").exists else "apache2"))
+    assert "python-path=%s" % location in site.content_string
+    # The metrics user imports it as the daemon does (system site-packages give prometheus_client).
+    cmd = hub.run("runuser -u koji-metrics -- %s/bin/python -c 'import kojiforge_metrics.wsgi, kojiforge_metrics; "
+                  "print(kojiforge_metrics.__file__)'" % venv)
+    assert cmd.rc == 0, cmd.stderr
+    assert cmd.stdout.strip().startswith(location + "/kojiforge_metrics/"), cmd.stdout
 
 
 def test_metrics_process_runs_as_its_own_user(hub):

@@ -20,7 +20,10 @@ hub, times its ``scrape()``: the hub work that exporter repeats every KOJI_POLL_
 whether or not Prometheus scrapes, interleaved with our scrapes so both see the same load; and
 its serving of the in-memory result, which is what a Prometheus scrape of it waits for.
 
-    .venv/bin/python tests/benchmarks/exporter/bench_exporter.py --tasks 2000 --tags 200 --packages 500 --scrapes 5
+From the top of the checkout, as a module (the fake hub is tests.fakehub; kojiforge_metrics is
+installed editable in .venv by requirements-dev.txt, or `pip install roles/koji_web/files/kojiforge-metrics`):
+
+    .venv/bin/python -m tests.benchmarks.exporter.bench_exporter --tasks 2000 --tags 200 --packages 500 --scrapes 5
     python3 bench_exporter.py --url https://hub.koji.test/kojihub --serverca /etc/pki/koji/koji-ca.crt \
         --scrapes 50 --compare-releng /tmp/relenj/koji-prometheus-exporter.py
 """
@@ -37,16 +40,13 @@ import sys
 import threading
 import time
 
+import koji
+from prometheus_client import CollectorRegistry, generate_latest
+
+from kojiforge_metrics.exporter import Exporter
+from kojiforge_metrics.settings import Settings
+
 ROOT = pathlib.Path(__file__).resolve().parents[3]
-sys.path.insert(0, str(ROOT / "roles" / "koji_web" / "files"))
-sys.path.insert(0, str(ROOT))
-
-# pylint: disable=wrong-import-position
-import koji  # noqa: E402
-from prometheus_client import CollectorRegistry, generate_latest  # noqa: E402
-
-from kojiforge_metrics.exporter import Exporter  # noqa: E402
-from kojiforge_metrics.settings import Settings  # noqa: E402
 
 CHANNELS = ("default", "createrepo", "image")
 # (method, channel, share of the tasks in percent)

@@ -4,22 +4,18 @@ Full refresh, the change (--change-command, run by the shell), an incremental re
 fresh exporter's full recount; prints the differing figures (none expected), and the undo
 (--undo-command) checked the same way. Read-only but for the commands given.
 
-    python3 check_incremental_real_hub.py --url https://hub.koji.test/kojihub --serverca /etc/pki/koji/koji-ca.crt \\
+    /opt/kojiforge/metrics-venv/bin/python check_incremental_real_hub.py --url https://hub.koji.test/kojihub \\
+        --serverca /etc/pki/koji/koji-ca.crt \\
         --change-command 'koji call tagBuildBypass TAG NVR' --undo-command 'koji call untagBuildBypass TAG NVR'
 """
 
 import argparse
-import pathlib
 import subprocess
 import sys
 import time
 
-ROOT = pathlib.Path(__file__).resolve().parents[3]
-sys.path.insert(0, str(ROOT / "roles" / "koji_web" / "files"))
-
-# pylint: disable=wrong-import-position
-from kojiforge_metrics.exporter import Exporter  # noqa: E402
-from kojiforge_metrics.settings import Settings  # noqa: E402
+from kojiforge_metrics.exporter import Exporter
+from kojiforge_metrics.settings import Settings
 
 KINDS = ("packages_per_tag", "builds_per_tag", "builds_per_package")
 

@@ -3,8 +3,8 @@
 In a module of its own, not in conftest.py: tests import these by name, and another
 conftest.py (tests/unit/plugins) would shadow a plain `from conftest import`.
 
-The exporter package lives in roles/koji_web/files (it is deployed as files, not installed),
-so its parent directory goes on sys.path here.
+The exporter is the kojiforge-metrics package (roles/koji_web/files/kojiforge-metrics),
+installed editable in the development virtualenv (requirements-dev.txt).
 """
 
 import pathlib
@@ -12,19 +12,14 @@ import sys
 import threading
 import traceback
 
+from prometheus_client.parser import text_string_to_metric_families
+
+from fakehub import FakeHub
+from fakehub.api_tasks import TaskAPI, add_build, add_repo_request, add_task, set_host_data
+from kojiforge_metrics.exporter import Exporter
+from kojiforge_metrics.settings import Settings
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
-sys.path.insert(0, str(ROOT / "roles" / "koji_web" / "files"))
-sys.path.insert(0, str(ROOT))
-
-# pylint: disable=wrong-import-position
-from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
-
-from kojiforge_metrics.exporter import Exporter  # noqa: E402
-from kojiforge_metrics.settings import Settings  # noqa: E402
-from tests.fakehub import FakeHub  # noqa: E402
-from tests.fakehub.api_tasks import (TaskAPI, add_build, add_repo_request, add_task,  # noqa: E402
-                                     set_host_data)
 
 # What conftest.py builds its fixtures from.
 __all__ = ["Exporter", "FakeHub", "FixedClock", "NOW", "ROOT", "Settings", "TaskAPI", "families",

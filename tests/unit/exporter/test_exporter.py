@@ -14,7 +14,7 @@ from kojiforge_metrics import metricdefs
 from kojiforge_metrics.settings import Settings
 from kojiforge_metrics.wsgi import make_application
 from kojiforge_metrics.exporter import Exporter
-from tests.fakehub.api_tasks import add_task, set_task_state
+from fakehub.api_tasks import add_task, set_task_state
 
 B1, B2, B3 = "b1.example.com", "b2.example.com", "b3.example.com"
 T0 = NOW - 3600

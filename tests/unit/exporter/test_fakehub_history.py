@@ -11,7 +11,7 @@ table's value an int, counted after offset/limit.
 import koji
 import pytest
 
-from tests.fakehub.api_tasks import add_build
+from fakehub.api_tasks import add_build
 
 
 def _tagged_count(session, tag, **opts):

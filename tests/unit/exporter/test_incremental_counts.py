@@ -16,7 +16,7 @@ import pytest
 
 from exporter_support import HUB_TIMEOUT, Exporter, FixedClock, Settings, thread_stacks
 from kojiforge_metrics import tagcounts
-from tests.fakehub.api_tasks import add_build, delete_build, task_data
+from fakehub.api_tasks import add_build, delete_build, task_data
 
 COMPLETE = koji.BUILD_STATES["COMPLETE"]
 

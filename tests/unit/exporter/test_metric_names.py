@@ -63,8 +63,8 @@ def fixture_served():
     from exporter_support import FixedClock, seed  # pylint: disable=import-outside-toplevel
     from kojiforge_metrics.exporter import Exporter  # pylint: disable=import-outside-toplevel
     from kojiforge_metrics.settings import Settings  # pylint: disable=import-outside-toplevel
-    from tests.fakehub import FakeHub  # pylint: disable=import-outside-toplevel
-    from tests.fakehub.api_tasks import TaskAPI  # pylint: disable=import-outside-toplevel
+    from fakehub import FakeHub  # pylint: disable=import-outside-toplevel
+    from fakehub.api_tasks import TaskAPI  # pylint: disable=import-outside-toplevel
     with FakeHub(extra_handlers=[TaskAPI()]) as hub:
         seed(hub.state, hub.session())
         exporter = Exporter(Settings(hub.url, timeout=HUB_TIMEOUT), clock=FixedClock())

@@ -62,6 +62,7 @@ def _variables(os_family):
         "_common_apache_tls_key": "/etc/pki/koji/hub.key",
         "_common_apache_ca_cert": "/etc/pki/koji/koji-ca.crt",
         "_common_apache_ca_crl": "/etc/pki/koji/koji-ca.crl",
+        "__koji_web_metrics_site_packages": "/opt/kojiforge/metrics-venv/lib/python3.9/site-packages",
         # Enable every optional file, so each template renders something.
         "koji_hub_gc_enabled": True,
         "koji_hub_gc_policy": ["order > 2 :: untag"],
@@ -122,7 +123,7 @@ def test_el_hub_conf_carries_the_production_settings():
     assert "WSGIDaemonProcess kojiforge-metrics processes=1 " in metrics
     # its own user, not Apache's (which can read kojiweb.pem, the proxy certificate)
     daemon = next(line for line in metrics.splitlines() if line.startswith("WSGIDaemonProcess"))
-    assert " user=koji-metrics group=koji-metrics home=/usr/share/kojiforge-metrics " in daemon
+    assert " user=koji-metrics group=koji-metrics home=/opt/kojiforge/metrics-venv " in daemon
     assert "apache" not in daemon
     assert "scrape_cache_ttl = 5\n" in _render("RedHat", ROLES / "koji_web" / "templates" / "metrics.conf.j2")
     assert "SetEnv KOJIFORGE_METRICS_CONFIG /etc/kojiweb/metrics.conf" in metrics

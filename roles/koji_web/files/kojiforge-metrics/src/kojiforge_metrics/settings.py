@@ -2,7 +2,7 @@
 
 The file is found, in this order, through the WSGI environment key ``KOJIFORGE_METRICS_CONFIG``
 (Apache ``SetEnv``), the process environment variable of the same name, or
-``/etc/kojiweb/metrics.conf``. See README.md next to this file for every option.
+``/etc/kojiweb/metrics.conf``. See the project's README.md for every option.
 """
 
 import configparser

@@ -15,7 +15,7 @@ leaves the hub's other processes and the database's other cores idle while the r
 
 Between full passes (``read_counts``), ``read_counts_since`` asks the hub's history what changed
 after the event the previous refresh saw and recounts only the tags and packages it touches;
-README.md next to this file says what that covers and what waits for the next full pass.
+The project's README.md says what that covers and what waits for the next full pass.
 """
 
 import logging

@@ -1,7 +1,7 @@
 """WSGI entry point: ``application`` serves the Prometheus text exposition at its mount point.
 
 Mount it in its own mod_wsgi daemon process (one process, several threads): the counters and
-caches live in that process's memory. See README.md in this directory.
+caches live in that process's memory. See the project's README.md.
 """
 
 import logging
