@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The local Koji cluster on podman: the README's first command (`make demo`).
+# The local Koji cluster on podman (`make demo`, the README's command for the test bed).
 #
 #   testbed/demo.sh up                    create the containers of inventories/local and run
 #                                         playbooks/site.yml

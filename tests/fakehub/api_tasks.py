@@ -1,6 +1,6 @@
 """Task, build and repo-request calls for the fake hub, as an ``extra_handlers`` object.
 
-The metrics exporter (roles/koji_web/files/kojiforge_metrics) reads these; the base fake hub
+The metrics exporter (the kojiforge_metrics package, roles/koji_web/files/kojiforge-metrics/) reads these; the base fake hub
 (api.py) covers the objects the modules manage. Use it as::
 
     from tests.fakehub import FakeHub

@@ -156,9 +156,8 @@ def test_tls_off_leaves_the_ssl_settings_alone():
 
 def test_database_certificate_is_a_server_certificate_for_the_name_the_hub_connects_to():
     # koji_ca issues it to every koji_db host, as it issues the hub's and web's.
-    certificates = _ca_value("RedHat", "__koji_ca_certificates",
-                          **_on_db_host("RedHat", koji_ca_fqdn=DB_HOST,
-                                        koji_ca_database_alt_names=["pg.koji.example.com"]))
+    on_db_host = _on_db_host("RedHat", koji_ca_fqdn=DB_HOST, koji_ca_database_alt_names=["pg.koji.example.com"])
+    certificates = _ca_value("RedHat", "__koji_ca_certificates", **on_db_host)
     certificate = next(entry for entry in certificates if entry["name"] == "postgresql")
     hub_connects_to = _value("RedHat", "koji_hub_db_host")
     assert hub_connects_to == DB_HOST
@@ -169,8 +168,9 @@ def test_database_certificate_is_a_server_certificate_for_the_name_the_hub_conne
     # Its key stays root's (koji_ca runs before PostgreSQL and its user exist); PostgreSQL gets a copy.
     assert (certificate["owner"], certificate["group"], certificate["mode"]) == ("root", "root", "0600")
     # Only database hosts get one.
-    others = _ca_value("RedHat", "__koji_ca_certificates",
-                    **dict(_on_db_host("RedHat", koji_ca_fqdn=DB_HOST), group_names=["koji_hub", "koji_web"]))
+    on_hub_host = _on_db_host("RedHat", koji_ca_fqdn=DB_HOST)
+    on_hub_host["group_names"] = ["koji_hub", "koji_web"]
+    others = _ca_value("RedHat", "__koji_ca_certificates", **on_hub_host)
     assert "postgresql" not in [entry["name"] for entry in others]
 
 
