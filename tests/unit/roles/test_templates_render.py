@@ -63,6 +63,11 @@ def _variables(os_family):
         "_common_apache_ca_cert": "/etc/pki/koji/koji-ca.crt",
         "_common_apache_ca_crl": "/etc/pki/koji/koji-ca.crl",
         "__koji_web_metrics_site_packages": "/opt/kojiforge/metrics-venv/lib/python3.9/site-packages",
+        # The Koji these files are reviewed for: 1.35.3, what CI deploys (test_koji_versions.py
+        # renders hub.conf and web.conf for the other versions).
+        "koji_version": "1.35.3",
+        "__common_koji_staged": {"version": "1.35.3"},
+        "_common_koji_installed_code": "koji-hub-1.35.3-1.el9.noarch\nkoji-web-1.35.3-1.el9.noarch",
         # Enable every optional file, so each template renders something.
         "koji_hub_gc_enabled": True,
         "koji_hub_gc_policy": ["order > 2 :: untag"],

@@ -1,0 +1,164 @@
+"""hub.conf and web.conf for each Koji version the collection supports, on EL9 and Debian.
+
+Every option line the templates write must be one that version of Koji reads, and the options the
+role's variables manage must all be there. The option sets below are data, read from Koji's own
+option tables (the hub's config_map in kojihub/kojixmlrpc.py, the web's in
+www/kojiweb/wsgi_publisher.py) of the upstream release trees in /work/shared/koji-source, and for
+1.36, whose source we cannot get, from its release and migration notes. docs/hub.md ("Koji
+versions") says which versions ran end to end and which are checked only here.
+"""
+
+import configparser
+
+import pytest
+from ansible.template import Templar
+
+from role_templating import trust_as_template, trusted
+from test_templates_render import ROLES, TEMPLATE_OVERRIDES, _variables
+
+# koji-1.34.3, kojihub/kojixmlrpc.py:441-520 (load_config's cfgmap).
+HUB_1_34 = {
+    "DBName", "DBUser", "DBHost", "DBhost", "DBPort", "DBPass", "DBConnectionString", "KojiDir",
+    "AuthPrincipal", "AuthKeytab", "ProxyPrincipals", "HostPrincipalFormat", "AllowedKrbRealms",
+    "DisableURLSessions", "DNUsernameComponent", "ProxyDNs", "CheckClientIP", "LoginCreatesUser",
+    "AllowProxyAuthType", "KojiWebURL", "EmailDomain", "NotifyOnSuccess", "DisableNotifications",
+    "Plugins", "PluginPath", "KojiDebug", "KojiTraceback", "VerbosePolicy", "LogLevel", "LogFormat",
+    "MissingPolicyOk", "EnableMaven", "EnableWin",
+    "RLIMIT_AS", "RLIMIT_CORE", "RLIMIT_CPU", "RLIMIT_DATA", "RLIMIT_FSIZE", "RLIMIT_MEMLOCK",
+    "RLIMIT_NOFILE", "RLIMIT_NPROC", "RLIMIT_OFILE", "RLIMIT_RSS", "RLIMIT_STACK",
+    "MemoryWarnThreshold", "MaxRequestLength", "LockOut", "ServerOffline", "OfflineMessage",
+    "MaxNameLengthInternal", "RegexNameInternal", "RegexUserName", "RPMDefaultChecksums",
+    "SessionRenewalTimeout",
+    # scheduler options
+    "MaxJobs", "CapacityOvercommit", "ReadyTimeout", "AssignTimeout", "SoftRefusalTimeout",
+    "HostTimeout", "RunInterval",
+}
+# koji-1.35.3, kojihub/kojixmlrpc.py:420-514 (the module-level config_map): AuthPrincipal and
+# AuthKeytab are gone; the repo options (lines 500-513) are new.
+HUB_REPO_OPTIONS = {
+    "MaxRepoTasks", "MaxRepoTasksMaven", "RepoRetries", "RequestCleanTime", "AllowNewRepo",
+    "RepoLag", "RepoAutoLag", "RepoLagWindow", "RepoQueueUser", "DebuginfoTags", "SourceTags",
+    "SeparateSourceTags",
+}
+HUB_1_35 = (HUB_1_34 - {"AuthPrincipal", "AuthKeytab"}) | HUB_REPO_OPTIONS
+# Koji 1.36 (https://docs.pagure.org/koji/release_notes/release_notes_1.36/ and its "Migrating
+# to Koji 1.36"): RepoLagWindow is gone; DisableURLSessions stays, now defaulting to true. No other
+# hub option change is named there.
+HUB_1_36 = HUB_1_35 - {"RepoLagWindow"}
+
+# koji-1.34.3 www/kojiweb/wsgi_publisher.py:66-117 and koji-1.35.3 :65-116: the same options.
+WEB_1_34 = {
+    "SiteName", "KojiHubURL", "KojiFilesURL", "KojiTheme", "KojiGreeting", "LiteralFooter",
+    "WebPrincipal", "WebKeytab", "WebCCache", "KrbService", "KrbRDNS", "KrbCanonHost",
+    "KrbServerRealm", "WebAuthType", "WebCert", "KojiHubCA", "PythonDebug", "LoginTimeout",
+    "Secret", "LoginDisabled", "LibPath", "LogLevel", "LogFormat", "Tasks", "ToplevelTasks",
+    "ParentTasks", "MBS_WEB_URL",
+    "RLIMIT_AS", "RLIMIT_CORE", "RLIMIT_CPU", "RLIMIT_DATA", "RLIMIT_FSIZE", "RLIMIT_MEMLOCK",
+    "RLIMIT_NOFILE", "RLIMIT_NPROC", "RLIMIT_OFILE", "RLIMIT_RSS", "RLIMIT_STACK",
+}
+# HiddenUsers is in Koji's sample web.conf (www/conf/web.conf:45) and www/kojiweb/index.py:348
+# reads it, but load_config copies only the table's options, so 1.34.3 and 1.35.3 never see it. The
+# role still writes it when koji_web_hidden_users is set (a no-op there, documented so).
+WEB_READ_BY_NOBODY = {"HiddenUsers"}
+WEB_1_35 = set(WEB_1_34)
+# 1.36 moved kojiweb to Jinja2 templates; its notes name no web.conf option change.
+WEB_1_36 = set(WEB_1_35)
+
+VERSIONS = {
+    "1.34.3": (HUB_1_34, WEB_1_34),
+    "1.35.3": (HUB_1_35, WEB_1_35),
+    "1.36.1": (HUB_1_36, WEB_1_36),
+}
+
+# What the role writes whatever the version (the test inventory adds EmailDomain, CheckClientIP).
+HUB_ALWAYS = {
+    "DBConnectionString", "KojiDir", "DNUsernameComponent", "ProxyDNs", "LoginCreatesUser",
+    "DisableURLSessions", "KojiWebURL", "PluginPath", "Plugins", "LogLevel", "KojiDebug",
+    "RunInterval", "ReadyTimeout", "AssignTimeout", "SoftRefusalTimeout", "HostTimeout", "MaxJobs",
+    "CapacityOvercommit", "EmailDomain", "CheckClientIP",
+}
+WEB_ALWAYS = {
+    "SiteName", "KojiHubURL", "KojiFilesURL", "WebCert", "KojiHubCA", "WebAuthType", "LoginTimeout",
+    "Secret", "LibPath", "LiteralFooter",
+}
+
+
+def _render(os_family, version, template, **extra):
+    """Render as on a host where Koji `version` is installed: EL9 by the package method (the role
+    reads the version from the `rpm -q` _common records), Debian from source (the staged tree's)."""
+    loader, variables = _variables(os_family)
+    variables.pop("koji_version")
+    if os_family == "RedHat":
+        variables["_common_koji_installed_code"] = (
+            "koji-hub-%s-1.el9.noarch\npython3-koji-hub-%s-1.el9.noarch" % (version, version))
+        variables.pop("__common_koji_staged")
+    else:
+        variables["__common_koji_staged"] = {"version": version}
+        variables.pop("_common_koji_installed_code")
+    variables.update(trusted(extra))
+    templar = Templar(loader=loader, variables=variables)
+    return templar.template(trust_as_template(template.read_text(encoding="utf-8")), overrides=TEMPLATE_OVERRIDES)
+
+
+def _options(text, section):
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.optionxform = str  # Koji's option names are case-sensitive
+    parser.read_string(text)
+    return set(parser.options(section))
+
+
+HUB_CONF = ROLES / "koji_hub" / "templates" / "hub.conf.j2"
+WEB_CONF = ROLES / "koji_web" / "templates" / "web.conf.j2"
+REPO_TAGS = {
+    "koji_hub_debuginfo_tags": ["f4*-build"],
+    "koji_hub_source_tags": ["*-source"],
+    "koji_hub_separate_source_tags": ["*-separate"],
+}
+
+
+@pytest.mark.parametrize("os_family", ["RedHat", "Debian"])
+@pytest.mark.parametrize("version", sorted(VERSIONS))
+def test_hub_conf_writes_only_what_the_version_reads(os_family, version):
+    known, _ = VERSIONS[version]
+    written = _options(_render(os_family, version, HUB_CONF, **REPO_TAGS), "hub")
+    assert written - known == set(), "Koji %s does not read these hub.conf options" % version
+    # Nothing the role manages is dropped for a version that reads it.
+    assert (HUB_ALWAYS | (HUB_REPO_OPTIONS & known)) - written == set()
+
+
+@pytest.mark.parametrize("os_family", ["RedHat", "Debian"])
+@pytest.mark.parametrize("version", sorted(VERSIONS))
+def test_web_conf_writes_only_what_the_version_reads(os_family, version):
+    _, known = VERSIONS[version]
+    written = _options(_render(os_family, version, WEB_CONF, koji_web_hidden_users=[5]), "web")
+    assert written - known - WEB_READ_BY_NOBODY == set(), "Koji %s does not read these web.conf options" % version
+    assert WEB_ALWAYS | {"HiddenUsers"} <= written
+
+
+def test_repo_tag_globs_are_written_only_when_set():
+    hub_conf = _render("Debian", "1.35.3", HUB_CONF, **REPO_TAGS)
+    assert "\nDebuginfoTags = f4*-build\n" in hub_conf
+    assert "\nSeparateSourceTags = *-separate\n" in hub_conf
+    assert "Tags =" not in _render("Debian", "1.35.3", HUB_CONF)
+
+
+@pytest.mark.parametrize("os_family", ["RedHat", "Debian"])
+def test_unknown_version_is_written_for_the_newest(os_family):
+    """Check mode before the first install knows no version: the repositories' newest (1.36)."""
+    loader, variables = _variables(os_family)
+    for name in ("koji_version", "__common_koji_staged", "_common_koji_installed_code"):
+        variables.pop(name)
+    templar = Templar(loader=loader, variables=variables)
+    assert templar.template(trust_as_template("{{ __koji_hub_config_version }}")) == "1.36"
+    hub_conf = templar.template(trust_as_template(HUB_CONF.read_text(encoding="utf-8")), overrides=TEMPLATE_OVERRIDES)
+    assert "RepoQueueUser = kojira" in hub_conf
+    assert "RepoLagWindow" not in hub_conf
+
+
+def test_pinned_package_version_counts_before_the_install():
+    """With nothing installed yet, the package method writes for koji_hub_version."""
+    loader, variables = _variables("RedHat")
+    variables.pop("_common_koji_installed_code")
+    variables["koji_hub_version"] = "1.34.3-1.el9"
+    templar = Templar(loader=loader, variables=variables)
+    assert templar.template(trust_as_template("{{ __koji_hub_config_version }}")) == "1.34.3"
