@@ -119,7 +119,7 @@ REPO_TAGS = {
 @pytest.mark.parametrize("os_family", ["RedHat", "Debian"])
 @pytest.mark.parametrize("version", sorted(VERSIONS))
 def test_hub_conf_writes_only_what_the_version_reads(os_family, version):
-    known, _ = VERSIONS[version]
+    known = VERSIONS[version][0]
     written = _options(_render(os_family, version, HUB_CONF, **REPO_TAGS), "hub")
     assert written - known == set(), "Koji %s does not read these hub.conf options" % version
     # Nothing the role manages is dropped for a version that reads it.
@@ -129,7 +129,7 @@ def test_hub_conf_writes_only_what_the_version_reads(os_family, version):
 @pytest.mark.parametrize("os_family", ["RedHat", "Debian"])
 @pytest.mark.parametrize("version", sorted(VERSIONS))
 def test_web_conf_writes_only_what_the_version_reads(os_family, version):
-    _, known = VERSIONS[version]
+    known = VERSIONS[version][1]
     written = _options(_render(os_family, version, WEB_CONF, koji_web_hidden_users=[5]), "web")
     assert written - known - WEB_READ_BY_NOBODY == set(), "Koji %s does not read these web.conf options" % version
     assert WEB_ALWAYS | {"HiddenUsers"} <= written
