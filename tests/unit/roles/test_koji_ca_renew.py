@@ -16,9 +16,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.community.crypto.plugins.module_utils._crypto.cryptography_crl import (
-    cryptography_decode_revoked_certificate,
-)
+try:  # community.crypto 3 (ansible 11+)
+    from ansible_collections.community.crypto.plugins.module_utils._crypto.cryptography_crl import (
+        cryptography_decode_revoked_certificate,
+    )
+except ImportError:  # community.crypto 2 (ansible 9, with ansible-core 2.16: make matrix)
+    from ansible_collections.community.crypto.plugins.module_utils.crypto.cryptography_crl import (
+        cryptography_decode_revoked_certificate,
+    )
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 SCRIPT = ROOT / "roles" / "koji_ca" / "files" / "kojiforge_ca_renew.py"
