@@ -21,7 +21,7 @@ import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 COLLECTIONS = ROOT / "build" / "collections"
@@ -68,8 +68,9 @@ class CA(object):
             self.issued.mkdir(parents=True)
             (pki_dir / "ca" / "koji-ca.crt").write_bytes(self.certificate.public_bytes(serialization.Encoding.PEM))
 
-    def issue(self, cn, key, days_ago=0, days=365, keep=True):
-        """A certificate for CN and KEY; kept in issued/ as the CA host keeps it."""
+    def issue(self, cn, key, days_ago=0, days=365, keep=True, usage="client"):
+        """A certificate for CN and KEY (a client certificate, as kojid's, or a server one, as the
+        hub's, web's and PostgreSQL's); kept in issued/ as the CA host keeps it."""
         start = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=days_ago)
         cert = (x509.CertificateBuilder()
                 .subject_name(x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Koji"),
@@ -79,6 +80,8 @@ class CA(object):
                 .not_valid_before(start).not_valid_after(start + datetime.timedelta(days=days))
                 .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()),
                                critical=False)
+                .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH if usage == "client"
+                                                      else ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
                 .sign(self.key, hashes.SHA256()))
         if keep:
             path = self.issued / ("%s+%X.crt" % (cn, cert.serial_number))
@@ -228,6 +231,22 @@ def test_the_machine_holding_the_key_of_the_newest_certificate_passes(tmp_path, 
     rc, out = _run(tmp_path, hub, ca, machine_key=key)
     assert rc == 0, out
     assert "WARNING" not in out, out
+    _nothing_written(hub, event)
+
+
+def test_a_builder_that_is_also_the_hub_holds_its_name_whatever_server_certificates_came_later(tmp_path, hub, ca):
+    """An all-in-one host: the CA also issued server certificates for its name (hub, web,
+    PostgreSQL), each with its own key and newer than kojid's; only client certificates log in."""
+    key = _key()
+    ca.issue(NAME, key, days_ago=35)
+    hub_key, web_key, postgresql_key = _key(), _key(), _key()
+    for server_key in (hub_key, web_key, postgresql_key):
+        ca.issue(NAME, server_key, days_ago=1, usage="server")
+    hub.state.add_host(NAME, ready=True, update_ts=time.time())
+    event = hub.session(login=False).getLastEvent()["id"]
+    hub.write_log.clear()
+    rc, out = _run(tmp_path, hub, ca, machine_key=key)
+    assert rc == 0, out
     _nothing_written(hub, event)
 
 
