@@ -71,15 +71,24 @@ def test_metrics_process_runs_as_its_own_user(hub):
     assert passwd[6] in ("/usr/sbin/nologin", "/sbin/nologin"), passwd
 
 
-def test_prometheus_scrapes_the_web_target(hub):
-    def koji_target_up():
+def _targets_up(hub, job):
+    """The Prometheus targets of JOB, once they are all up (waits up to two minutes)."""
+    def all_up():
         targets = prometheus(hub, "/api/v1/targets")["activeTargets"]
-        koji_targets = [t for t in targets if t["labels"].get("job") == "koji"]
-        return koji_targets if koji_targets and all(t["health"] == "up" for t in koji_targets) else None
-    targets = wait_for("the koji job's target up in Prometheus", koji_target_up, timeout=120)
+        found = [t for t in targets if t["labels"].get("job") == job]
+        return found if found and all(t["health"] == "up" for t in found) else None
+    return wait_for("the %s job's targets up in Prometheus" % job, all_up, timeout=120)
+
+
+def _alerting_rules(hub):
+    groups = prometheus(hub, "/api/v1/rules")["groups"]
+    return {rule["name"] for group in groups for rule in group["rules"] if rule["type"] == "alerting"}
+
+
+def test_prometheus_scrapes_the_web_target(hub):
+    targets = _targets_up(hub, "koji")
     assert [t["scrapeUrl"] for t in targets] == ["https://%s:443/metrics" % HUB]
-    rules = prometheus(hub, "/api/v1/rules")["groups"]
-    alerts = {rule["name"] for group in rules for rule in group["rules"] if rule["type"] == "alerting"}
+    alerts = _alerting_rules(hub)
     assert {"KojiBuilderNotReady", "KojiBuilderSilent", "KojiMetricsDown"} <= alerts, alerts
 
 
@@ -131,14 +140,9 @@ def test_certificate_end_dates_are_scraped_and_their_alerts_loaded(hub):
         assert [labels for labels in ends if 'host="%s"' % host in labels and 'name="%s"' % name in labels], \
             (host, name, text)
 
-    def certificates_target_up():
-        targets = prometheus(hub, "/api/v1/targets")["activeTargets"]
-        found = [t for t in targets if t["labels"].get("job") == "koji_certificates"]
-        return found if found and all(t["health"] == "up" for t in found) else None
-    targets = wait_for("the koji_certificates target up in Prometheus", certificates_target_up, timeout=120)
+    targets = _targets_up(hub, "koji_certificates")
     assert [t["scrapeUrl"] for t in targets] == ["https://%s:443/kojiforge-ca/metrics" % HUB]
-    rules = prometheus(hub, "/api/v1/rules")["groups"]
-    alerts = {rule["name"] for group in rules for rule in group["rules"] if rule["type"] == "alerting"}
+    alerts = _alerting_rules(hub)
     assert {"KojiCertificateExpiresSoon", "KojiCrlExpiresSoon", "KojiCertificateMetricsDown"} <= alerts, alerts
     scraped = prometheus(hub, "/api/v1/query", query="kojiforge_certificate_not_after_timestamp_seconds")["result"]
     assert len(scraped) >= 8, scraped
