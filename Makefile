@@ -33,6 +33,8 @@ endif
 CONTAINERS_CONF ?= $(CURDIR)/testbed/containers.conf
 export CONTAINERS_CONF
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+# The test bed's podman connection with pipelining (inventories/local, the molecule scenarios).
+export ANSIBLE_CONNECTION_PLUGINS := $(CURDIR)/testbed/connection_plugins
 export ANSIBLE_FORCE_COLOR ?= false
 export PY_COLORS ?= 0
 

@@ -28,6 +28,8 @@ export CONTAINERS_CONF="${CONTAINERS_CONF:-$here/containers.conf}"
 export ANSIBLE_COLLECTIONS_PATH="$top/build/collections${ANSIBLE_COLLECTIONS_PATH:+:$ANSIBLE_COLLECTIONS_PATH}"
 mkdir -p "$top/build/collections/ansible_collections/kojiforge"
 ln -sfn "$top" "$top/build/collections/ansible_collections/kojiforge/koji"
+# The test bed's podman connection with pipelining (inventories/local names it).
+export ANSIBLE_CONNECTION_PLUGINS="$here/connection_plugins"
 
 IMAGE=localhost/kojiforge/debian12-systemd:latest
 NETWORK=kojiforge-local

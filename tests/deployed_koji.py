@@ -91,6 +91,7 @@ def run_playbook(playbook, *extra, inventories):
     env = dict(os.environ)
     env["ANSIBLE_COLLECTIONS_PATH"] = str(ROOT / "build" / "collections")
     env["ANSIBLE_ROLES_PATH"] = str(ROOT / "roles")
+    env["ANSIBLE_CONNECTION_PLUGINS"] = str(ROOT / "testbed" / "connection_plugins")
     env["ANSIBLE_FORCE_COLOR"] = "false"
     cmd = ["ansible-playbook"]
     for inventory in inventories:

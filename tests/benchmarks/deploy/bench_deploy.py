@@ -1,12 +1,14 @@
 """Benchmark of deploying Koji with the collection: the local cluster of testbed/demo.sh.
 
-Prints, for the podman connection (how the test bed reaches its containers) and for SSH with
-pipelining (how sites reach their hosts: sshd is installed in the containers for this run only,
-the image stays without it):
+Prints, for three connections: containers.podman's podman plugin as it is (no pipelining: four
+podman commands per task), the test bed's podman_pipelined (testbed/connection_plugins: one
+`podman exec -i` per task; what demo.sh, CI and the scenarios use), and SSH with pipelining and
+ControlPersist (how sites reach their hosts: sshd is installed in the containers for this run
+only, the image stays without it):
 
   first deploy        testbed/demo.sh up: the containers, then site.yml (2 builders)
   no-op site.yml      every host changed=0, at 2 builders, and again at 4
-  one more builder    testbed/demo.sh add-builder: builders.yml --limit NEW,hub (podman)
+  one more builder    testbed/demo.sh add-builder: builders.yml --limit NEW,hub (podman_pipelined)
 
 with the time of each role (ansible.posix.profile_roles) for the no-op runs. Goals (issue 14):
 no-op <= 120 s at 2 builders, growing by <= 10 s per extra builder; first deploy <= 6 min;
@@ -37,6 +39,7 @@ from local_cluster import LocalCluster  # noqa: E402
 OUT = ROOT / "build" / "bench-deploy"
 SSH_KEY = OUT / "id_ed25519"
 SSH_INVENTORY = OUT / "ssh-hosts.yml"
+STOCK_INVENTORY = OUT / "podman-stock-hosts.yml"
 EXTRA_BUILDERS = ("builder3.koji.test", "builder4.koji.test")
 
 
@@ -75,6 +78,25 @@ def enable_ssh(hosts):
     SSH_INVENTORY.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def stock_podman(hosts):
+    """An inventory giving each host containers.podman's own plugin (host variables win over the
+    test bed's podman_pipelined of the group)."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    lines = ["---", "# bench_deploy.py: the local cluster over containers.podman.podman", "all:", "  hosts:"]
+    for host in hosts:
+        lines += ["    %s:" % host, "      ansible_connection: containers.podman.podman"]
+    STOCK_INVENTORY.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def noop_three_ways(cluster, hosts):
+    builders = len([h for h in hosts if h.startswith("builder")])
+    stock_podman(hosts)
+    noop(cluster, "no-op site.yml, %d builders, podman" % builders, cluster.inventories + [STOCK_INVENTORY])
+    noop(cluster, "no-op site.yml, %d builders, podman_pipelined" % builders, cluster.inventories)
+    enable_ssh(hosts)
+    noop(cluster, "no-op site.yml, %d builders, ssh" % builders, cluster.inventories + [SSH_INVENTORY])
+
+
 def roles_recap(output):
     """ansible.posix.profile_roles' table: role => seconds."""
     section = output.split("ROLES RECAP", 1)[-1]
@@ -110,25 +132,21 @@ def main():
             rc, _out, seconds = cluster.demo("up", log_name="bench-deploy.log")
             if rc != 0:
                 raise SystemExit("testbed/demo.sh up failed: build/real-koji/bench-deploy.log")
-            print("%-40s %6.1f s  (%s)" % ("first deploy, 2 builders (demo.sh up)", seconds, load()), flush=True)
+            print("%-40s %6.1f s  (%s)" % ("first deploy, 2 builders (demo.sh up), podman_pipelined", seconds, load()),
+                  flush=True)
         hosts = subprocess.run(["podman", "ps", "--format", "{{.Names}}", "--filter", "network=kojiforge-local"],
                                text=True, stdout=subprocess.PIPE, check=True).stdout.split()
-        builders = len([h for h in hosts if h.startswith("builder")])
-        noop(cluster, "no-op site.yml, %d builders, podman" % builders, cluster.inventories)
-        enable_ssh(hosts)
-        noop(cluster, "no-op site.yml, %d builders, ssh" % builders, cluster.inventories + [SSH_INVENTORY])
+        noop_three_ways(cluster, hosts)
         for name in EXTRA_BUILDERS:
             if name in hosts:
                 continue
             rc, _out, seconds = cluster.demo("add-builder", name, "rpm", log_name="bench-%s.log" % name)
             if rc != 0:
                 raise SystemExit("add-builder %s failed: build/real-koji/bench-%s.log" % (name, name))
-            print("%-40s %6.1f s  (%s)" % ("one more builder (%s), podman" % name, seconds, load()), flush=True)
+            print("%-40s %6.1f s  (%s)" % ("one more builder (%s), podman_pipelined" % name, seconds, load()),
+                  flush=True)
             hosts.append(name)
-        builders = len([h for h in hosts if h.startswith("builder")])
-        noop(cluster, "no-op site.yml, %d builders, podman" % builders, cluster.inventories)
-        enable_ssh(hosts)
-        noop(cluster, "no-op site.yml, %d builders, ssh" % builders, cluster.inventories + [SSH_INVENTORY])
+        noop_three_ways(cluster, hosts)
     finally:
         if not args.keep:
             cluster.demo("down", log_name="bench-down.log")
