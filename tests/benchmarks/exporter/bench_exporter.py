@@ -45,6 +45,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 
 from kojiforge_metrics.exporter import Exporter
 from kojiforge_metrics.settings import Settings
+from kojiforge_metrics.wsgi import make_application
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 
@@ -281,6 +282,43 @@ def measure(settings, args, add_tasks=None, small_change=None, undo_change=None)
                       " %d of %d" % (series_round + 1, args.rounds) if args.rounds > 1 else "")
 
 
+# What the WSGI app is asked in the GET series: Prometheus' own Accept and Accept-Encoding headers
+# (it asks for OpenMetrics and gzip), and a plain client's (text, uncompressed).
+GETS = (("GET /metrics, plain client (text format, uncompressed)", {}),
+        ("GET /metrics, as Prometheus asks (Accept: OpenMetrics, Accept-Encoding: gzip)", {
+            "HTTP_ACCEPT": "application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+                           "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+            "HTTP_ACCEPT_ENCODING": "gzip"}))
+
+
+def wsgi_get(app, headers):
+    """One GET through the WSGI application: (status, response headers, body)."""
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/", "SCRIPT_NAME": "/metrics", "QUERY_STRING": ""}
+    environ.update(headers)
+    answer = {}
+
+    def start_response(status, response_headers, exc_info=None):  # pylint: disable=unused-argument
+        answer["status"], answer["headers"] = status, response_headers
+
+    body = b"".join(app(environ, start_response))
+    return answer["status"], dict(answer["headers"]), body
+
+
+def get_series(exporter, args):
+    """--scrapes GETs through the WSGI application, for each kind of client in GETS."""
+    app = make_application(exporter)
+    for name, headers in GETS:
+        series = Series("kojiforge_metrics, " + name)
+        answer = None
+        for _scrape in range(args.scrapes):
+            answer = series.run(lambda headers=headers: wsgi_get(app, headers))
+        series.report()
+        status, response_headers, body = answer
+        print("  %s, Content-Type %s, Content-Encoding %s, %d bytes" % (
+            status, response_headers.get("Content-Type"), response_headers.get("Content-Encoding", "none"),
+            len(body)))
+
+
 def scrape_series(exporter, args, releng, label):
     """--scrapes scrapes of ours, each followed by a poll and a serve of the release-engineering
     exporter when it is compared (``releng``: its module and registry), so both see the same load."""
@@ -307,6 +345,7 @@ def scrape_series(exporter, args, releng, label):
         polls.report()
         serves.report()
         print("  exposition %d bytes, %d families, %d series" % ((len(releng_body),) + exposition_size(releng_body)))
+    get_series(exporter, args)
 
 
 def main(argv=None):
