@@ -4,7 +4,8 @@ import logging
 import threading
 import time
 
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry
+from prometheus_client.exposition import choose_encoder
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
 from . import metricdefs
@@ -17,6 +18,26 @@ LOG = logging.getLogger('kojiforge_metrics')
 # the caches, named like the metric sources they feed (and the cache label's values)
 COUNTS = metricdefs.COUNTS
 TASKS = metricdefs.TASKS
+
+# Exposition formats (prometheus_client's (encoder, content type) pairs) whose text of the cached
+# families is kept and rendered again after each refresh: the formats clients asked for, up to
+# this many (Prometheus asks for one, curl for another); any further one is rendered per GET.
+MAX_KEPT_FORMATS = 4
+# The end of an OpenMetrics exposition: once, after the last family.
+OPENMETRICS_EOF = b'# EOF\n'
+
+
+def plain_text():
+    """The exposition format of a client that asks for nothing in particular: the text format."""
+    return choose_encoder(None)
+
+
+def _joined(parts):
+    """One exposition from the expositions of disjoint sets of families (OpenMetrics: one EOF)."""
+    if parts[0].endswith(OPENMETRICS_EOF):
+        cut = len(OPENMETRICS_EOF)
+        return b''.join(part[:-cut] if part.endswith(OPENMETRICS_EOF) else part for part in parts) + OPENMETRICS_EOF
+    return b''.join(parts)
 
 
 def _flag(value):
@@ -40,7 +61,7 @@ def _new_families(source):
 
 
 class _Families:
-    """Metric families in declaration order, as generate_latest wants a registry."""
+    """Metric families in declaration order, as prometheus_client's encoders want a registry."""
 
     # pylint: disable=too-few-public-methods
 
@@ -96,7 +117,11 @@ class Exporter:
         self._started = clock()
         self._stop = threading.Event()
         self._threads = []
+        # per cache: (its families, {content type: their exposition}), replaced by each refresh
         self._rendered = {}
+        # the exposition formats whose text is kept: {content type: encoder}
+        encoder, content_type = plain_text()
+        self._formats = {content_type: encoder}
         self._scrape_lock = threading.Lock()
         self._last_read = None  # (clock time, Snapshot or None, seconds): the last hub read
         for name in (TASKS, COUNTS):
@@ -296,11 +321,38 @@ class Exporter:
         return families
 
     def _rerender(self, name):
-        """Render a cache's families once, after its refresh: scrapes reuse the text."""
+        """Render a cache's families once per kept format, after its refresh: scrapes reuse the text."""
         build = self._tasks_families if name == TASKS else self._counts_families
-        text = generate_latest(_Families(build()))
+        families = _Families(build())
         with self._lock:
-            self._rendered[name] = text
+            formats = dict(self._formats)
+        texts = dict((content_type, encoder(families)) for content_type, encoder in formats.items())
+        with self._lock:
+            self._rendered[name] = (families, texts)
+
+    def _cached_text(self, name, encoder, content_type):
+        """The exposition of a cache's families in one format: kept, or rendered now (and kept
+        while fewer than MAX_KEPT_FORMATS formats are, so later refreshes render it too)."""
+        with self._lock:
+            families, texts = self._rendered[name]
+            text = texts.get(content_type)
+        if text is not None:
+            return text
+        text = encoder(families)
+        with self._lock:
+            if content_type not in self._formats and len(self._formats) < MAX_KEPT_FORMATS:
+                self._formats[content_type] = encoder
+            if content_type in self._formats and self._rendered[name][0] is families:
+                self._rendered[name][1][content_type] = text
+        return text
+
+    def describe(self):
+        """prometheus_client collector: the families served, empty (from the metricdefs table).
+
+        The registry maps sample names to this collector with it, which a ``name[]``-restricted
+        exposition needs."""
+        for source in (metricdefs.SCRAPE, TASKS, COUNTS):
+            yield from _new_families(source).values()
 
     def collect(self):
         """prometheus_client collector: read the hub once, add the cached figures."""
@@ -375,9 +427,14 @@ class Exporter:
             for key, (buckets, total) in sorted(tasks['histograms'][name].items()):
                 families[name].add_metric(list(key), buckets, sum_value=total)
 
-    def render(self):
-        """The text exposition of every metric: one hub read (at most one per scrape_cache_ttl),
-        plus the cached texts of the background refreshes."""
-        scraped = generate_latest(_Families(self._scrape_families()))
-        with self._lock:
-            return scraped + self._rendered[TASKS] + self._rendered[COUNTS]
+    def render(self, exposition=None):
+        """The exposition of every metric: one hub read (at most one per scrape_cache_ttl), plus
+        the cached texts of the background refreshes.
+
+        ``exposition`` is the (encoder, content type) pair prometheus_client's
+        ``exposition.choose_encoder`` gives for the client's Accept header; by default the text
+        format. Equal to ``encoder(self.registry)``, without rendering the cached families again.
+        """
+        encoder, content_type = exposition or plain_text()
+        scraped = encoder(_Families(self._scrape_families()))
+        return _joined([scraped] + [self._cached_text(name, encoder, content_type) for name in (TASKS, COUNTS)])
