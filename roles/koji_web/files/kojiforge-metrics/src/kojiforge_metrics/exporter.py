@@ -5,10 +5,10 @@ import threading
 import time
 
 from prometheus_client import CollectorRegistry
-from prometheus_client.exposition import choose_encoder
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
 from . import metricdefs
+from .exposition import gzipped, joined, part_of, plain_text
 from .hubreader import CALL_ERRORS, HubUnavailable, ScrapeInputs, new_session, read_snapshot
 from .tagcounts import TagCounts, read_counts, read_counts_since
 from .taskhistory import HISTOGRAMS, TaskCounts, newest_task_call, newest_task_id, scan_step
@@ -23,21 +23,6 @@ TASKS = metricdefs.TASKS
 # families is kept and rendered again after each refresh: the formats clients asked for, up to
 # this many (Prometheus asks for one, curl for another); any further one is rendered per GET.
 MAX_KEPT_FORMATS = 4
-# The end of an OpenMetrics exposition: once, after the last family.
-OPENMETRICS_EOF = b'# EOF\n'
-
-
-def plain_text():
-    """The exposition format of a client that asks for nothing in particular: the text format."""
-    return choose_encoder(None)
-
-
-def _joined(parts):
-    """One exposition from the expositions of disjoint sets of families (OpenMetrics: one EOF)."""
-    if parts[0].endswith(OPENMETRICS_EOF):
-        cut = len(OPENMETRICS_EOF)
-        return b''.join(part[:-cut] if part.endswith(OPENMETRICS_EOF) else part for part in parts) + OPENMETRICS_EOF
-    return b''.join(parts)
 
 
 def _flag(value):
@@ -117,7 +102,7 @@ class Exporter:
         self._started = clock()
         self._stop = threading.Event()
         self._threads = []
-        # per cache: (its families, {content type: their exposition}), replaced by each refresh
+        # per cache: (its families, {content type: their exposition.Part}), replaced by each refresh
         self._rendered = {}
         # the exposition formats whose text is kept: {content type: encoder}
         encoder, content_type = plain_text()
@@ -326,11 +311,14 @@ class Exporter:
         families = _Families(build())
         with self._lock:
             formats = dict(self._formats)
-        texts = dict((content_type, encoder(families)) for content_type, encoder in formats.items())
+        texts = {}
+        for content_type, encoder in formats.items():
+            texts[content_type] = part_of(encoder(families))
+            texts[content_type].deflated()   # here rather than in the first gzipped GET
         with self._lock:
             self._rendered[name] = (families, texts)
 
-    def _cached_text(self, name, encoder, content_type):
+    def _cached_part(self, name, encoder, content_type):
         """The exposition of a cache's families in one format: kept, or rendered now (and kept
         while fewer than MAX_KEPT_FORMATS formats are, so later refreshes render it too)."""
         with self._lock:
@@ -338,7 +326,7 @@ class Exporter:
             text = texts.get(content_type)
         if text is not None:
             return text
-        text = encoder(families)
+        text = part_of(encoder(families))
         with self._lock:
             if content_type not in self._formats and len(self._formats) < MAX_KEPT_FORMATS:
                 self._formats[content_type] = encoder
@@ -427,14 +415,16 @@ class Exporter:
             for key, (buckets, total) in sorted(tasks['histograms'][name].items()):
                 families[name].add_metric(list(key), buckets, sum_value=total)
 
-    def render(self, exposition=None):
+    def render(self, exposition=None, gzip=False):
         """The exposition of every metric: one hub read (at most one per scrape_cache_ttl), plus
         the cached texts of the background refreshes.
 
         ``exposition`` is the (encoder, content type) pair prometheus_client's
         ``exposition.choose_encoder`` gives for the client's Accept header; by default the text
-        format. Equal to ``encoder(self.registry)``, without rendering the cached families again.
+        format. The families of ``encoder(self.registry)``, without rendering the cached families
+        again; with ``gzip``, compressed (only the scrape's families are compressed per GET).
         """
         encoder, content_type = exposition or plain_text()
-        scraped = encoder(_Families(self._scrape_families()))
-        return _joined([scraped] + [self._cached_text(name, encoder, content_type) for name in (TASKS, COUNTS)])
+        parts = [part_of(encoder(_Families(self._scrape_families())))]
+        parts.extend(self._cached_part(name, encoder, content_type) for name in (TASKS, COUNTS))
+        return gzipped(parts) if gzip else joined(parts)
