@@ -9,7 +9,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 
 from . import metricdefs
 from .exposition import gzipped, joined, part_of, plain_text
-from .hubreader import CALL_ERRORS, HubUnavailable, ScrapeInputs, new_session, read_snapshot
+from .snapshot import CALL_ERRORS, HubUnavailable, ScrapeInputs, new_session, read_snapshot
 from .tagcounts import TagCounts, read_counts, read_counts_since
 from .taskhistory import HISTOGRAMS, TaskCounts, newest_task_call, newest_task_id, scan_step
 
