@@ -1,4 +1,4 @@
-"""WSGI entry point: ``application`` serves the Prometheus text exposition at its mount point.
+"""WSGI entry point: ``application`` serves the metrics (text or OpenMetrics) at its mount point.
 
 Mount it in its own mod_wsgi daemon process (one process, several threads): the counters and
 caches live in that process's memory. See the project's README.md.
