@@ -311,28 +311,29 @@ class Exporter:
         families = _Families(build())
         with self._lock:
             formats = dict(self._formats)
-        texts = {}
+        parts = {}
         for content_type, encoder in formats.items():
-            texts[content_type] = part_of(encoder(families))
-            texts[content_type].deflated()   # here rather than in the first gzipped GET
+            parts[content_type] = part_of(encoder(families))
+            parts[content_type].deflated()   # here rather than in the first gzipped GET
         with self._lock:
-            self._rendered[name] = (families, texts)
+            self._rendered[name] = (families, parts)
 
     def _cached_part(self, name, encoder, content_type):
         """The exposition of a cache's families in one format: kept, or rendered now (and kept
         while fewer than MAX_KEPT_FORMATS formats are, so later refreshes render it too)."""
         with self._lock:
-            families, texts = self._rendered[name]
-            text = texts.get(content_type)
-        if text is not None:
-            return text
-        text = part_of(encoder(families))
+            families, parts = self._rendered[name]
+            part = parts.get(content_type)
+        if part is not None:
+            return part
+        part = part_of(encoder(families))
         with self._lock:
             if content_type not in self._formats and len(self._formats) < MAX_KEPT_FORMATS:
                 self._formats[content_type] = encoder
+            # kept unless a refresh replaced the families meanwhile
             if content_type in self._formats and self._rendered[name][0] is families:
-                self._rendered[name][1][content_type] = text
-        return text
+                self._rendered[name][1][content_type] = part
+        return part
 
     def describe(self):
         """prometheus_client collector: the families served, empty (from the metricdefs table).
