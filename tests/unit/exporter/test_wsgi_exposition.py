@@ -149,6 +149,15 @@ def test_name_filter_of_an_unknown_name_serves_nothing(frozen):
     assert parse(body) == {}
 
 
+def test_name_filter_without_path_info(frozen):
+    """A WSGI server may leave PATH_INFO out for the mount point itself."""
+    answer = []
+    environ = {"REQUEST_METHOD": "GET", "QUERY_STRING": "name[]=koji_up", "wsgi.input": io.BytesIO(b"")}
+    body = b"".join(make_application(frozen)(environ, lambda status, headers, exc_info=None: answer.append(status)))
+    assert answer == ["200 OK"]
+    assert parse(body) == {("koji_up", frozenset()): 1.0}
+
+
 def test_each_format_serves_a_refresh_s_new_figures(hub, frozen, clock):
     """The kept texts of every format asked for are replaced by the next refresh, not served stale."""
     app = make_application(frozen)

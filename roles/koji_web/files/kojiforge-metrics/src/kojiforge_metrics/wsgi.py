@@ -39,7 +39,8 @@ def _text(environ, start_response, status, message, headers=()):
 def _library_answer(app, environ):
     """What prometheus_client's own WSGI app answers a GET with this environ: (status, headers, body)."""
     answer = []
-    body = b''.join(app(dict(environ, REQUEST_METHOD='GET'),
+    # prometheus_client reads PATH_INFO unguarded; a WSGI server may leave it out at the root
+    body = b''.join(app(dict(environ, REQUEST_METHOD='GET', PATH_INFO=environ.get('PATH_INFO', '')),
                         lambda status, headers, exc_info=None: answer.append((status, headers))))
     status, headers = answer[0]
     return status, [header for header in headers if header[0] and header[0].lower() != 'content-length'], body
