@@ -31,6 +31,7 @@ installed editable in .venv by requirements-dev.txt, or `pip install roles/koji_
 import argparse
 import datetime
 import importlib.util
+import itertools
 import os
 import pathlib
 import re
@@ -41,10 +42,12 @@ import threading
 import time
 
 import koji
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry, generate_latest, make_wsgi_app
 
 from kojiforge_metrics.exporter import Exporter
 from kojiforge_metrics.settings import Settings
+from kojiforge_metrics.tagcounts import TagCounts
+from kojiforge_metrics.wsgi import make_application
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 
@@ -245,10 +248,30 @@ def count_refreshes(exporter, small_change, undo_change):
                 exporter.refresh_counts)
 
 
+def fill_counts(exporter, args):
+    """--fill-counts: the counts cache holds --tags tags and --packages packages, set in memory."""
+    tags, packages = args.cache_size
+    counts = TagCounts()
+    for tag in range(tags):
+        name = "%s-tag-%04d" % (args.prefix, tag)
+        counts.packages_per_tag[name] = tag % 500
+        counts.builds_per_tag[name] = tag * 7 % 5000
+    for package in range(packages):
+        counts.builds_per_package["%s-package-%05d" % (args.prefix, package)] = package % 50
+    counts.kind = "full"
+    exporter._counts = counts  # pylint: disable=protected-access
+    exporter._rerender("counts")  # pylint: disable=protected-access
+    print("counts cache filled in memory: %d tags, %d packages" % (tags, packages))
+
+
 def measure(settings, args, add_tasks=None, small_change=None, undo_change=None):
     """Background refreshes once each (the counts' incremental ones too), then --scrapes scrapes
     (interleaved with the release-engineering exporter's polls when it is compared)."""
     exporter = Exporter(settings)
+    if args.fill_counts:
+        fill_counts(exporter, args)
+        measure_tasks_and_scrapes(exporter, settings, args, add_tasks)
+        return
     refresh("background refresh, per-tag/per-package counts, full", exporter.refresh_counts)
     counts = exporter._counts  # pylint: disable=protected-access
     print("  %d tags, %d packages: %d count calls over %d parallel sessions; %d package listings, "
@@ -258,6 +281,11 @@ def measure(settings, args, add_tasks=None, small_change=None, undo_change=None)
               sum(counts.packages_per_tag.values()), sum(counts.builds_per_tag.values()),
               sum(counts.builds_per_package.values())))
     count_refreshes(exporter, small_change, undo_change)
+    measure_tasks_and_scrapes(exporter, settings, args, add_tasks)
+
+
+def measure_tasks_and_scrapes(exporter, settings, args, add_tasks):
+    """The task refreshes, then the scrape series."""
     refresh("background refresh, finished tasks, first walk over every task id", exporter.refresh_tasks)
     if add_tasks:
         add_tasks()
@@ -279,6 +307,47 @@ def measure(settings, args, add_tasks=None, small_change=None, undo_change=None)
     for series_round in range(args.rounds):
         scrape_series(exporter, args, releng and (releng, releng_registry),
                       " %d of %d" % (series_round + 1, args.rounds) if args.rounds > 1 else "")
+
+
+# What the WSGI app is asked in the GET series: Prometheus' own Accept and Accept-Encoding headers
+# (it asks for OpenMetrics and gzip), and a plain client's (text, uncompressed).
+GETS = (("GET /metrics, plain client (text format, uncompressed)", {}),
+        ("GET /metrics, as Prometheus asks (Accept: OpenMetrics, Accept-Encoding: gzip)", {
+            "HTTP_ACCEPT": "application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+                           "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+            "HTTP_ACCEPT_ENCODING": "gzip"}))
+
+
+def wsgi_get(app, headers):
+    """One GET through the WSGI application: (status, response headers, body)."""
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/", "SCRIPT_NAME": "/metrics", "QUERY_STRING": ""}
+    environ.update(headers)
+    answer = {}
+
+    def start_response(status, response_headers, exc_info=None):  # pylint: disable=unused-argument
+        answer["status"], answer["headers"] = status, response_headers
+
+    body = b"".join(app(environ, start_response))
+    return answer["status"], dict(answer["headers"]), body
+
+
+def get_series(exporter, args):
+    """--scrapes GETs through the WSGI application, for each kind of client in GETS; then the
+    same GETs served by prometheus_client's own WSGI app on the exporter's registry (what the
+    exporter's fast path saves: rendering and compressing every cached series per GET)."""
+    apps = [("kojiforge_metrics, ", make_application(exporter))]
+    if hasattr(exporter, "describe"):   # older exporters' registries cannot serve name[] or this
+        apps.append(("prometheus_client.make_wsgi_app(exporter.registry), ", make_wsgi_app(exporter.registry)))
+    for (label, app), (name, headers) in itertools.product(apps, GETS):
+        series = Series(label + name)
+        answer = None
+        for _scrape in range(args.scrapes):
+            answer = series.run(lambda app=app, headers=headers: wsgi_get(app, headers))
+        series.report()
+        status, response_headers, body = answer
+        print("  %s, Content-Type %s, Content-Encoding %s, %d bytes" % (
+            status, response_headers.get("Content-Type"), response_headers.get("Content-Encoding", "none"),
+            len(body)))
 
 
 def scrape_series(exporter, args, releng, label):
@@ -307,6 +376,7 @@ def scrape_series(exporter, args, releng, label):
         polls.report()
         serves.report()
         print("  exposition %d bytes, %d families, %d series" % ((len(releng_body),) + exposition_size(releng_body)))
+    get_series(exporter, args)
 
 
 def main(argv=None):
@@ -333,10 +403,16 @@ def main(argv=None):
                         help="with --url/--profile: a shell command making a small change on the hub between the "
                         "no-change and the small-change incremental count refreshes, e.g. "
                         "'koji call tagBuildBypass TAG NVR'")
+    parser.add_argument("--fill-counts", action="store_true",
+                        help="on the fake hub: fill the counts cache in memory (--tags, --packages) instead of "
+                        "counting; its count calls slow down with its size, and at CERN's a request outlasts the "
+                        "exporter's timeout. Scrapes and GETs serve the same number of series")
     parser.add_argument("--undo-command", help="a shell command undoing --change-command afterwards")
     args = parser.parse_args(argv)
     if args.compare_releng and not (args.url or args.profile):
         parser.error("--compare-releng needs a real hub (--url or --profile)")
+    if args.fill_counts and (args.url or args.profile):
+        parser.error("--fill-counts is for the fake hub")
 
     with HUB:
         if args.url or args.profile:
@@ -357,6 +433,10 @@ def main(argv=None):
 
         from tests.fakehub import FakeHub  # pylint: disable=import-outside-toplevel
         from tests.fakehub.api_tasks import TaskAPI, add_task  # pylint: disable=import-outside-toplevel
+        if args.fill_counts:
+            # the fake hub gets few tags and packages: the counts cache holds --tags and --packages
+            args.cache_size = (args.tags, args.packages)
+            args.tags = args.packages = 20
         with FakeHub(extra_handlers=[TaskAPI()]) as hub:
             seconds = timed(lambda: fill_fake(hub.state, args))[1]
             print("fake hub %s: %d tags, %d packages, %d hosts, %d tasks (%d open, %d waiting), "

@@ -4,11 +4,12 @@ import logging
 import threading
 import time
 
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
 from . import metricdefs
-from .hubreader import CALL_ERRORS, HubUnavailable, ScrapeInputs, new_session, read_snapshot
+from .exposition import gzipped, joined, part_of, plain_text
+from .snapshot import CALL_ERRORS, HubUnavailable, ScrapeInputs, new_session, read_snapshot
 from .tagcounts import TagCounts, read_counts, read_counts_since
 from .taskhistory import HISTOGRAMS, TaskCounts, newest_task_call, newest_task_id, scan_step
 
@@ -17,6 +18,11 @@ LOG = logging.getLogger('kojiforge_metrics')
 # the caches, named like the metric sources they feed (and the cache label's values)
 COUNTS = metricdefs.COUNTS
 TASKS = metricdefs.TASKS
+
+# Exposition formats (prometheus_client's (encoder, content type) pairs) whose text of the cached
+# families is kept and rendered again after each refresh: the formats clients asked for, up to
+# this many (Prometheus asks for one, curl for another); any further one is rendered per GET.
+MAX_KEPT_FORMATS = 4
 
 
 def _flag(value):
@@ -40,7 +46,7 @@ def _new_families(source):
 
 
 class _Families:
-    """Metric families in declaration order, as generate_latest wants a registry."""
+    """Metric families in declaration order, as prometheus_client's encoders want a registry."""
 
     # pylint: disable=too-few-public-methods
 
@@ -96,7 +102,11 @@ class Exporter:
         self._started = clock()
         self._stop = threading.Event()
         self._threads = []
+        # per cache: (its families, {content type: their exposition.Part}), replaced by each refresh
         self._rendered = {}
+        # the exposition formats whose text is kept: {content type: encoder}
+        encoder, content_type = plain_text()
+        self._formats = {content_type: encoder}
         self._scrape_lock = threading.Lock()
         self._last_read = None  # (clock time, Snapshot or None, seconds): the last hub read
         for name in (TASKS, COUNTS):
@@ -296,11 +306,42 @@ class Exporter:
         return families
 
     def _rerender(self, name):
-        """Render a cache's families once, after its refresh: scrapes reuse the text."""
+        """Render a cache's families once per kept format, after its refresh: scrapes reuse the text."""
         build = self._tasks_families if name == TASKS else self._counts_families
-        text = generate_latest(_Families(build()))
+        families = _Families(build())
         with self._lock:
-            self._rendered[name] = text
+            formats = dict(self._formats)
+        parts = {}
+        for content_type, encoder in formats.items():
+            parts[content_type] = part_of(encoder(families))
+            parts[content_type].deflated()   # here rather than in the first gzipped GET
+        with self._lock:
+            self._rendered[name] = (families, parts)
+
+    def _cached_part(self, name, encoder, content_type):
+        """The exposition of a cache's families in one format: kept, or rendered now (and kept
+        while fewer than MAX_KEPT_FORMATS formats are, so later refreshes render it too)."""
+        with self._lock:
+            families, parts = self._rendered[name]
+            part = parts.get(content_type)
+        if part is not None:
+            return part
+        part = part_of(encoder(families))
+        with self._lock:
+            if content_type not in self._formats and len(self._formats) < MAX_KEPT_FORMATS:
+                self._formats[content_type] = encoder
+            # kept unless a refresh replaced the families meanwhile
+            if content_type in self._formats and self._rendered[name][0] is families:
+                self._rendered[name][1][content_type] = part
+        return part
+
+    def describe(self):
+        """prometheus_client collector: the families served, empty (from the metricdefs table).
+
+        The registry maps sample names to this collector with it, which a ``name[]``-restricted
+        exposition needs."""
+        for source in (metricdefs.SCRAPE, TASKS, COUNTS):
+            yield from _new_families(source).values()
 
     def collect(self):
         """prometheus_client collector: read the hub once, add the cached figures."""
@@ -375,9 +416,16 @@ class Exporter:
             for key, (buckets, total) in sorted(tasks['histograms'][name].items()):
                 families[name].add_metric(list(key), buckets, sum_value=total)
 
-    def render(self):
-        """The text exposition of every metric: one hub read (at most one per scrape_cache_ttl),
-        plus the cached texts of the background refreshes."""
-        scraped = generate_latest(_Families(self._scrape_families()))
-        with self._lock:
-            return scraped + self._rendered[TASKS] + self._rendered[COUNTS]
+    def render(self, exposition=None, gzip=False):
+        """The exposition of every metric: one hub read (at most one per scrape_cache_ttl), plus
+        the cached texts of the background refreshes.
+
+        ``exposition`` is the (encoder, content type) pair prometheus_client's
+        ``exposition.choose_encoder`` gives for the client's Accept header; by default the text
+        format. The families of ``encoder(self.registry)``, without rendering the cached families
+        again; with ``gzip``, compressed (only the scrape's families are compressed per GET).
+        """
+        encoder, content_type = exposition or plain_text()
+        parts = [part_of(encoder(_Families(self._scrape_families())))]
+        parts.extend(self._cached_part(name, encoder, content_type) for name in (TASKS, COUNTS))
+        return gzipped(parts) if gzip else joined(parts)

@@ -23,7 +23,7 @@ import threading
 
 import koji
 
-from .hubreader import CALL_ERRORS
+from .snapshot import CALL_ERRORS
 
 LOG = logging.getLogger(__name__)
 

@@ -1,10 +1,11 @@
-"""Per-scrape reading of the hub: hosts, channels, membership and task states in one multicall."""
+"""The snapshot each scrape reads from the hub: hosts, channels, membership and task states in
+one multicall; and the anonymous koji sessions every reader of the hub uses."""
 
 import time
 
 import koji
 
-from .taskrequest import task_tag
+from .tasktag import task_tag
 
 FREE = koji.TASK_STATES['FREE']
 OPEN = koji.TASK_STATES['OPEN']
