@@ -22,7 +22,7 @@ import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
 
-from role_templating import trust_as_template, trusted
+from role_templating import trusted
 
 postgresql_db = pytest.importorskip("ansible_collections.community.postgresql.plugins.modules.postgresql_db")
 
@@ -166,8 +166,8 @@ def test_parts_copied_from_the_controller_keep_the_backups_modes():
     task = _task("restore.yml", "Restore | Copy the backup's parts to their hosts")
     modes = {}
     for part in ("database.dump", "files.tar", "ca.tar.enc", "manifest.json"):
-        args = _render(task["ansible.builtin.copy"], {"item": {"file": part, "host": DB_HOST},
-                                                       "koji_backup_controller_dir": "/srv/backups"})
+        extra = {"item": {"file": part, "host": DB_HOST}, "koji_backup_controller_dir": "/srv/backups"}
+        args = _render(task["ansible.builtin.copy"], extra)
         modes[part] = (args["owner"], args["group"], args["mode"])
     assert modes == {"database.dump": ("root", "postgres", "0640"), "files.tar": ("root", "root", "0600"),
                      "ca.tar.enc": ("root", "root", "0600"), "manifest.json": ("root", "root", "0600")}, modes
