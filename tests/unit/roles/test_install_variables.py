@@ -149,8 +149,8 @@ def test_a_removed_variable_still_set_stops_the_preflight(tmp_path, role):
 
 def _record(path, content):
     """The record task of the service roles (tasks/install.yml), for PATH."""
-    return {"name": "Record %s" % path.name, "ansible.builtin.copy": {"content": content, "dest": str(path),
-                                                                       "mode": "0644"}}
+    copy = {"content": content, "dest": str(path), "mode": "0644"}
+    return {"name": "Record %s" % path.name, "ansible.builtin.copy": copy}
 
 
 @needs_collection

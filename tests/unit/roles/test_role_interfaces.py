@@ -180,4 +180,3 @@ def test_checks_fail_on_a_tree_that_breaks_them(tmp_path):
     tree = _tree(tmp_path / "outputs", good, template="Group={{ _common_apache_group }}\n")
     assert undocumented_outputs(tree) == [
         "roles/other/templates/x.conf.j2 reads _common_apache_group, which no entry point of _common documents"]
-
