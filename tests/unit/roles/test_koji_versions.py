@@ -89,12 +89,12 @@ def _render(os_family, version, template, **extra):
     loader, variables = _variables(os_family)
     variables.pop("koji_version")
     if os_family == "RedHat":
-        variables["_common_koji_installed_code"] = (
+        variables["_common_koji_install_fingerprint"] = (
             "koji-hub-%s-1.el9.noarch\npython3-koji-hub-%s-1.el9.noarch" % (version, version))
-        variables.pop("__common_koji_staged")
+        variables.pop("_common_koji_staged_version")
     else:
-        variables["__common_koji_staged"] = {"version": version}
-        variables.pop("_common_koji_installed_code")
+        variables["_common_koji_staged_version"] = version
+        variables.pop("_common_koji_install_fingerprint")
     variables.update(trusted(extra))
     templar = Templar(loader=loader, variables=variables)
     return templar.template(trust_as_template(template.read_text(encoding="utf-8")), overrides=TEMPLATE_OVERRIDES)
@@ -146,7 +146,7 @@ def test_repo_tag_globs_are_written_only_when_set():
 def test_unknown_version_is_written_for_the_newest(os_family):
     """Check mode before the first install knows no version: the repositories' newest (1.36)."""
     loader, variables = _variables(os_family)
-    for name in ("koji_version", "__common_koji_staged", "_common_koji_installed_code"):
+    for name in ("koji_version", "_common_koji_staged_version", "_common_koji_install_fingerprint"):
         variables.pop(name)
     templar = Templar(loader=loader, variables=variables)
     assert templar.template(trust_as_template("{{ __koji_hub_config_version }}")) == "1.36"
@@ -156,9 +156,9 @@ def test_unknown_version_is_written_for_the_newest(os_family):
 
 
 def test_pinned_package_version_counts_before_the_install():
-    """With nothing installed yet, the package method writes for koji_hub_version."""
+    """With nothing installed yet, the package method writes for koji_version."""
     loader, variables = _variables("RedHat")
-    variables.pop("_common_koji_installed_code")
-    variables["koji_hub_version"] = "1.34.3-1.el9"
+    variables.pop("_common_koji_install_fingerprint")
+    variables["koji_version"] = "1.34.3-1.el9"
     templar = Templar(loader=loader, variables=variables)
     assert templar.template(trust_as_template("{{ __koji_hub_config_version }}")) == "1.34.3"

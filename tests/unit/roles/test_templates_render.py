@@ -40,6 +40,27 @@ def _load(loader, path):
     return trusted(loader.load_from_file(str(path)) or {})
 
 
+def _tasks(tasks):
+    """Every task of a task list, the tasks of its blocks included."""
+    for task in tasks:
+        yield task
+        for part in ("block", "rescue", "always"):
+            yield from _tasks(task.get(part) or [])
+
+
+def _load_common_outputs(loader, tasks_file):
+    """The facts named _common_* (one underscore: the outputs) a tasks file of _common sets."""
+    outputs = {}
+    for task in _tasks(_load_list(loader, ROLES / "_common" / "tasks" / tasks_file)):
+        facts = task.get("ansible.builtin.set_fact") or {}
+        outputs.update({k: v for k, v in facts.items() if k.startswith("_common_")})
+    return outputs
+
+
+def _load_list(loader, path):
+    return trusted(loader.load_from_file(str(path)) or [])
+
+
 def _variables(os_family):
     loader = DataLoader()
     variables = {}
@@ -66,8 +87,8 @@ def _variables(os_family):
         # The Koji these files are reviewed for: 1.35.3, what CI deploys (test_koji_versions.py
         # renders hub.conf and web.conf for the other versions).
         "koji_version": "1.35.3",
-        "__common_koji_staged": {"version": "1.35.3"},
-        "_common_koji_installed_code": "koji-hub-1.35.3-1.el9.noarch\nkoji-web-1.35.3-1.el9.noarch",
+        "_common_koji_staged_version": "1.35.3",
+        "_common_koji_install_fingerprint": "koji-hub-1.35.3-1.el9.noarch\nkoji-web-1.35.3-1.el9.noarch",
         # Enable every optional file, so each template renders something.
         "koji_hub_gc_enabled": True,
         "koji_hub_gc_policy": ["order > 2 :: untag"],
@@ -75,6 +96,9 @@ def _variables(os_family):
         "koji_hub_extra_options": {"EmailDomain": "example.com", "CheckClientIP": False},
         "koji_web_metrics_require": ["ip 192.0.2.0/24", "host prometheus.koji.example.com"],
     })
+    # What _common's Apache entry point hands koji_hub and koji_web (its set_fact of the outputs),
+    # from the OS variables loaded above.
+    variables.update(_load_common_outputs(loader, "apache.yml"))
     return loader, trusted(variables)
 
 
