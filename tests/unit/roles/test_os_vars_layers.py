@@ -90,12 +90,12 @@ def test_every_role_gets_the_same_os_variables_as_before_the_layers(tmp_path, pl
     includes = [{"name": "kojiforge.koji.%s" % role, "tasks_from": "set_vars.yml"} for role in sorted(names)]
     got, _out = _play(tmp_path, PLATFORMS[platform], includes, all_names)
     result = {role: {name: got[name] for name in names[role]} for role in names}
-    expected_file = EXPECTED / ("%s.yml" % platform)
+    expected_file = EXPECTED / ("%s.json" % platform)
     if UPDATE:
         expected_file.parent.mkdir(parents=True, exist_ok=True)
-        expected_file.write_text(yaml.safe_dump(result, default_flow_style=False, sort_keys=True))
+        expected_file.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
     assert expected_file.is_file(), "no reviewed variables %s (KOJIFORGE_UPDATE_EXPECTED=1 writes them)" % expected_file
-    expected = yaml.safe_load(expected_file.read_text())
+    expected = json.loads(expected_file.read_text())
     # Names that a file of one platform sets and the other's do not are UNDEFINED on that one; a
     # role's variables must all be defined on the platforms it supports.
     for role, values in result.items():
