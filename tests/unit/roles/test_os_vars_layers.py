@@ -66,11 +66,9 @@ def _play(tmp_path, facts, includes, names, collections=COLLECTIONS):
     tasks = [{"name": "Pretend to be the platform",
               "ansible.builtin.set_fact": dict({"ansible_" + k: v for k, v in facts.items()}, cacheable=True)}]
     tasks += [{"name": "Load the variables", "ansible.builtin.include_role": include} for include in includes]
-    tasks.append({"name": "Write them out", "ansible.builtin.copy": {
-        "dest": str(out), "mode": "0644",
-        "content": "{{ dict(__names | zip(query('ansible.builtin.vars', *__names, default='%s'))) | to_json }}"
-                   % UNDEFINED},
-        "vars": {"__names": names}})
+    content = "{{ dict(__names | zip(query('ansible.builtin.vars', *__names, default='%s'))) | to_json }}" % UNDEFINED
+    tasks.append({"name": "Write them out", "ansible.builtin.copy": {"dest": str(out), "mode": "0644", "content": content},
+                  "vars": {"__names": names}})
     playbook.write_text(yaml.safe_dump([{"name": "Load OS variables", "hosts": "all", "gather_facts": False,
                                          "tasks": tasks}]))
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_FORCE_COLOR="false",
