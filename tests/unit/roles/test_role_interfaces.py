@@ -112,6 +112,13 @@ def undocumented_outputs(top):
         description = spec.get("description") or []
         text = " ".join(description if isinstance(description, list) else [description])
         documented |= set(PUBLIC.findall(text))
+    # A _common tasks file other roles include by path (set_vars.yml: include_tasks keeps the
+    # caller's role_path) has no spec; its header comment documents its inputs.
+    for shared in sorted((top / "roles" / COMMON / "tasks").glob("*.yml")):
+        if any(("_common/tasks/%s" % shared.name) in path.read_text(encoding="utf-8", errors="replace")
+               for path in _files(top) if path.suffix in ANSIBLE_SUFFIXES):
+            header = [line for line in shared.read_text(encoding="utf-8").splitlines() if line.startswith("#")]
+            documented |= set(PUBLIC.findall(" ".join(header)))
     problems = []
     for path in _files(top):
         if path.suffix not in ANSIBLE_SUFFIXES:
