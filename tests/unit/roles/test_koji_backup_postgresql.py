@@ -22,7 +22,7 @@ import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
 
-from role_templating import trusted
+from role_templating import load_yaml, trusted, walk_tasks
 
 postgresql_db = pytest.importorskip("ansible_collections.community.postgresql.plugins.modules.postgresql_db")
 
@@ -33,27 +33,15 @@ DB_HOST = "db.koji.example.com"
 HUB_HOST = "hub.koji.example.com"
 
 
-def _yaml(path):
-    with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
-
-
-def _tasks(items):
-    for task in items or []:
-        yield task
-        for key in ("block", "rescue", "always"):
-            yield from _tasks(task.get(key))
-
-
 def _task(file_name, name):
-    found = [task for task in _tasks(_yaml(ROLE / "tasks" / file_name)) if task.get("name") == name]
+    found = [task for task in walk_tasks(load_yaml(ROLE / "tasks" / file_name)) if task.get("name") == name]
     assert len(found) == 1, "%s: %d tasks named %r" % (file_name, len(found), name)
     return found[0]
 
 
 def _block_of(file_name, name):
     """The block that holds the task called name (the task itself when it is at the top)."""
-    for task in _tasks(_yaml(ROLE / "tasks" / file_name)):
+    for task in walk_tasks(load_yaml(ROLE / "tasks" / file_name)):
         for key in ("block", "always"):
             if any(inner.get("name") == name for inner in task.get(key) or []):
                 return task
@@ -61,8 +49,8 @@ def _block_of(file_name, name):
 
 
 def _variables(extra=None):
-    variables = dict(_yaml(ROLE / "defaults" / "main.yml"))
-    variables.update(_yaml(ROLE / "vars" / "main.yml"))
+    variables = dict(load_yaml(ROLE / "defaults" / "main.yml"))
+    variables.update(load_yaml(ROLE / "vars" / "main.yml"))
     variables.update({
         "groups": {"koji_db": [DB_HOST], "koji_hub": [HUB_HOST]},
         "inventory_hostname": HUB_HOST,
@@ -200,7 +188,7 @@ def test_the_restore_reads_the_backups_dump_through_a_link_that_is_removed():
 
 
 def test_the_restore_lets_the_postgres_group_read_the_dump_before_pg_restore():
-    tasks = _yaml(ROLE / "tasks" / "restore.yml")
+    tasks = load_yaml(ROLE / "tasks" / "restore.yml")
     names = [task.get("name") for task in tasks]
     grant = names.index("Restore | Let PostgreSQL's user reach and read the dump")
     assert grant < names.index("Restore | Restore the database dump"), names
@@ -214,7 +202,7 @@ def test_the_restore_lets_the_postgres_group_read_the_dump_before_pg_restore():
 
 def test_no_task_runs_pg_dump_or_pg_restore_by_hand():
     for path in sorted((ROLE / "tasks").glob("*.yml")):
-        for task in _tasks(_yaml(path)):
+        for task in walk_tasks(load_yaml(path)):
             for action in ("ansible.builtin.shell", "ansible.builtin.command"):
                 text = yaml.safe_dump(task.get(action, ""))
                 assert "pg_dump" not in text and "pg_restore" not in text, (path.name, task.get("name"))

@@ -17,29 +17,17 @@ import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
 
-from role_templating import trust_as_template, trusted
+from role_templating import load_yaml, trust_as_template, trusted, walk_tasks
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 ROLE = ROOT / "roles" / "koji_backup"
 STATE_SCRIPT = ROLE / "files" / "koji_backup_state.py"
 
 
-def _yaml(path):
-    with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
-
-
-def _tasks(items):
-    for task in items or []:
-        yield task
-        for key in ("block", "rescue", "always"):
-            yield from _tasks(task.get(key))
-
-
 def _render(expression, variables):
     loader = DataLoader()
-    base = dict(_yaml(ROLE / "defaults" / "main.yml"))
-    base.update(_yaml(ROLE / "vars" / "main.yml"))
+    base = dict(load_yaml(ROLE / "defaults" / "main.yml"))
+    base.update(load_yaml(ROLE / "vars" / "main.yml"))
     base.update(variables)
     return Templar(loader=loader, variables=trusted(base)).template(trust_as_template(expression))
 
@@ -47,8 +35,8 @@ def _render(expression, variables):
 # The lock-out's record
 
 def _lockout_task():
-    backup = _yaml(ROLE / "tasks" / "backup.yml")
-    return next(task for task in _tasks(backup) if task.get("name") == "Backup | Lock the hub for everybody but admins on every hub host")
+    backup = load_yaml(ROLE / "tasks" / "backup.yml")
+    return next(task for task in walk_tasks(backup) if task.get("name") == "Backup | Lock the hub for everybody but admins on every hub host")
 
 
 def test_the_lockout_names_its_backup_and_when_it_started():
@@ -59,25 +47,25 @@ def test_the_lockout_names_its_backup_and_when_it_started():
 
 
 def test_koji_hub_looks_for_the_lockout_where_koji_backup_writes_it():
-    hub_vars = _yaml(ROOT / "roles" / "koji_hub" / "vars" / "main.yml")
+    hub_vars = load_yaml(ROOT / "roles" / "koji_hub" / "vars" / "main.yml")
     hub_path = hub_vars["__koji_hub_backup_lockout_file"].replace("{{ __koji_hub_config_dir }}", hub_vars["__koji_hub_config_dir"])
-    assert hub_path == _yaml(ROLE / "vars" / "main.yml")["__koji_backup_lockout_file"]
+    assert hub_path == load_yaml(ROLE / "vars" / "main.yml")["__koji_backup_lockout_file"]
 
 
 def test_the_max_age_is_shared_by_default():
-    hub_defaults = _yaml(ROOT / "roles" / "koji_hub" / "defaults" / "main.yml")
-    backup_defaults = _yaml(ROLE / "defaults" / "main.yml")
+    hub_defaults = load_yaml(ROOT / "roles" / "koji_hub" / "defaults" / "main.yml")
+    backup_defaults = load_yaml(ROLE / "defaults" / "main.yml")
     assert hub_defaults["koji_hub_backup_lockout_max_age"] == (
         "{{ koji_backup_lockout_max_age | default(%d) }}" % backup_defaults["koji_backup_lockout_max_age"])
 
 
 def test_site_yml_clears_a_lockout_left_behind():
-    configure = _yaml(ROOT / "roles" / "koji_hub" / "tasks" / "configure.yml")
+    configure = load_yaml(ROOT / "roles" / "koji_hub" / "tasks" / "configure.yml")
     assert any(task.get("ansible.builtin.include_tasks") == "backup_lockout.yml" for task in configure)
 
 
 def test_a_backup_clears_lockouts_left_behind_before_it_locks():
-    backup = _yaml(ROLE / "tasks" / "backup.yml")
+    backup = load_yaml(ROLE / "tasks" / "backup.yml")
     names = [task.get("ansible.builtin.include_tasks") or task.get("name") for task in backup]
     assert names.index("stale_lockout.yml") < names.index("Backup | Lock the hub, dump, archive, and unlock")
 
@@ -134,7 +122,7 @@ def test_every_run_of_the_state_reader_passes_the_timeout_and_is_bounded():
     assert command[-2:] == ["--timeout", "45"], command
     runs = []
     for path in sorted((ROLE / "tasks").glob("*.yml")):
-        for task in _tasks(_yaml(path)):
+        for task in walk_tasks(load_yaml(path)):
             text = yaml.safe_dump(task.get("ansible.builtin.command", {}))
             if "state_script" in text or "state_command" in text:
                 runs.append(task)
@@ -147,7 +135,7 @@ def test_every_run_of_the_state_reader_passes_the_timeout_and_is_bounded():
 # Free space, before the hub is locked
 
 def test_free_space_is_checked_before_the_hub_is_locked():
-    backup = _yaml(ROLE / "tasks" / "backup.yml")
+    backup = load_yaml(ROLE / "tasks" / "backup.yml")
     names = [task.get("ansible.builtin.include_tasks") or task.get("name") for task in backup]
     assert names.index("free_space.yml") < names.index("Backup | Lock the hub, dump, archive, and unlock")
     text = (ROLE / "tasks" / "free_space.yml").read_text(encoding="utf-8")
@@ -155,7 +143,7 @@ def test_free_space_is_checked_before_the_hub_is_locked():
 
 
 def _space_check(free, db=10 * 2**30, files=50 * 2**30, ca=2**20, hosts=("db", "hub", "hub")):
-    task = _yaml(ROLE / "tasks" / "free_space.yml")[-1]
+    task = load_yaml(ROLE / "tasks" / "free_space.yml")[-1]
     variables = dict(task["vars"])
     variables.update({
         "__koji_backup_name": "koji-test",

@@ -132,23 +132,23 @@ LAYERS = {
 PROBE_NAMES = ["__probe_family", "__probe_distribution", "__probe_family_major", "__probe_major", "__probe_list"]
 
 
-def test_a_later_layer_overrides_an_earlier_one(tmp_path):
+@pytest.mark.parametrize("platform,values,files", [
+    # Rocky: each layer over the one before, the list replaced whole.
+    ("Rocky_9", {"__probe_family": "RedHat", "__probe_distribution": "Rocky", "__probe_family_major": "RedHat_9",
+                 "__probe_major": "Rocky_9", "__probe_list": ["from", "RedHat"]},
+     ["RedHat.yml", "Rocky.yml", "RedHat_9.yml", "Rocky_9.yml"]),
+    # RHEL: family and distribution are one layer, loaded once.
+    ("RedHat_9", {"__probe_family": "RedHat", "__probe_distribution": "RedHat", "__probe_family_major": "RedHat_9",
+                  "__probe_major": "RedHat_9", "__probe_list": ["from", "RedHat"]},
+     ["RedHat.yml", "RedHat_9.yml"]),
+])
+def test_a_later_layer_overrides_an_earlier_one(tmp_path, platform, values, files):
     collections = _fake_collection(tmp_path, LAYERS)
-    got, out = _play(tmp_path, PLATFORMS["Rocky_9"], [{"name": "kojiforge.koji.probe", "tasks_from": "set_vars.yml"}],
+    got, out = _play(tmp_path, PLATFORMS[platform], [{"name": "kojiforge.koji.probe", "tasks_from": "set_vars.yml"}],
                      PROBE_NAMES, collections=collections)
-    assert got == {"__probe_family": "RedHat", "__probe_distribution": "Rocky", "__probe_family_major": "RedHat_9",
-                   "__probe_major": "Rocky_9", "__probe_list": ["from", "RedHat"]}, out
+    assert got == values, out
     # Only the files that exist, each once, in order.
-    assert re.findall(r"\((?:item=)?(\w+\.yml)\)", out) == ["RedHat.yml", "Rocky.yml", "RedHat_9.yml", "Rocky_9.yml"], out
-
-
-def test_on_rhel_family_and_distribution_are_one_layer(tmp_path):
-    collections = _fake_collection(tmp_path, LAYERS)
-    got, out = _play(tmp_path, PLATFORMS["RedHat_9"], [{"name": "kojiforge.koji.probe", "tasks_from": "set_vars.yml"}],
-                     PROBE_NAMES, collections=collections)
-    assert got == {"__probe_family": "RedHat", "__probe_distribution": "RedHat", "__probe_family_major": "RedHat_9",
-                   "__probe_major": "RedHat_9", "__probe_list": ["from", "RedHat"]}, out
-    assert re.findall(r"\((?:item=)?(\w+\.yml)\)", out) == ["RedHat.yml", "RedHat_9.yml"], out
+    assert re.findall(r"\((?:item=)?(\w+\.yml)\)", out) == files, out
 
 
 def test_a_platform_without_any_file_fails_clearly(tmp_path):
