@@ -4,6 +4,7 @@ Every check talks to the running services (the koji CLI, HTTPS, PostgreSQL) and 
 they misbehave; nothing here is taken from the roles' own variables except the test secrets.
 """
 
+import os
 import re
 import time
 
@@ -47,8 +48,12 @@ def outsider():
 
 
 @pytest.fixture(scope="module")
-def db_password(hub):
-    password = hub.ansible.get_variables().get("koji_db_password")
+def db_password():
+    # The inventory's variables, read by testinfra's ansible backend (ansible-inventory: no
+    # connection to the host is made).
+    inventory = os.environ["MOLECULE_INVENTORY_FILE"]
+    inventory_host = testinfra.get_host("ansible://%s" % HUB_NAME, ansible_inventory=inventory)
+    password = inventory_host.ansible.get_variables().get("koji_db_password")
     assert password, "koji_db_password is not in the scenario's inventory"
     return password
 
