@@ -71,6 +71,51 @@ def test_metrics_process_runs_as_its_own_user(hub):
     assert passwd[6] in ("/usr/sbin/nologin", "/sbin/nologin"), passwd
 
 
+DROPIN = "/etc/systemd/system/prometheus.service.d/kojiforge.conf"
+
+
+def test_prometheus_runs_with_the_options_of_the_roles_dropin(hub):
+    """koji_monitoring owns how Prometheus starts, on Debian as on EL9: its systemd drop-in resets
+    the package unit's ExecStart (and ExecReload, EnvironmentFile) and gives every option; the
+    running process has exactly those, Debian's data directory is kept, and the argument file where
+    the options used to be is emptied."""
+    dropin = hub.file(DROPIN)
+    assert dropin.is_file
+    lines = dropin.content_string.splitlines()
+    starts = [line for line in lines if line.startswith("ExecStart=")]
+    assert starts[0] == "ExecStart=", lines
+    argv = starts[1][len("ExecStart="):].split()
+    assert argv == ["/usr/bin/prometheus", "--config.file=/etc/prometheus/prometheus.yml",
+                    "--storage.tsdb.path=/var/lib/prometheus/metrics2", "--web.listen-address=0.0.0.0:9090",
+                    "--storage.tsdb.retention.time=30d"], lines
+    assert "EnvironmentFile=" in lines and "ExecReload=" in lines, lines
+
+    show = hub.run("systemctl show -p DropInPaths -p NeedDaemonReload -p ActiveState -p MainPID -p ExecStart prometheus")
+    assert show.rc == 0, show.stderr
+    props = dict(line.split("=", 1) for line in show.stdout.splitlines() if "=" in line)
+    assert DROPIN in props["DropInPaths"].split(), props
+    assert props["NeedDaemonReload"] == "no", props
+    assert props["ActiveState"] == "active", props
+    # systemd's one ExecStart is the drop-in's (the package's "$ARGS" is gone).
+    assert "argv[]=%s ;" % " ".join(argv) in props["ExecStart"], props
+    pid = props["MainPID"]
+    running = hub.run("tr '\\0' '\\n' < /proc/%s/cmdline" % pid)
+    assert running.rc == 0, running.stderr
+    assert running.stdout.splitlines() == argv, running.stdout
+    assert hub.run("ps -o user= -p %s" % pid).stdout.strip() == "prometheus"
+
+    data = hub.file("/var/lib/prometheus/metrics2")
+    assert data.is_directory and data.user == "prometheus"
+    assert hub.file("/var/lib/prometheus/metrics2/wal").is_directory
+    assert hub.file("/etc/default/prometheus").content_string.splitlines()[-1] == 'ARGS=""'
+    # And Prometheus says it runs with them (its own view of its flags).
+    flags = prometheus(hub, "/api/v1/status/flags")
+    assert {name: flags.get(name) for name in ("config.file", "storage.tsdb.path", "web.listen-address",
+                                               "storage.tsdb.retention.time")} == {
+        "config.file": "/etc/prometheus/prometheus.yml", "storage.tsdb.path": "/var/lib/prometheus/metrics2",
+        "web.listen-address": "0.0.0.0:9090", "storage.tsdb.retention.time": "30d"}, flags
+
+
 def _targets_up(hub, job):
     """The Prometheus targets of JOB, once they are all up (waits up to two minutes)."""
     def all_up():
