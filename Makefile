@@ -137,8 +137,9 @@ matrix: venv collection-link $(MATRIX_VENV)/bin/.installed ## sanity and unit te
 	PATH="$(MATRIX_VENV)/bin:$$PATH" pytest -p no:cacheprovider tests/unit tests/integration
 	$(call stage,matrix ansible-core $(MATRIX_CORE))
 
-# The scenarios that fit CI's time next to the real Koji lane; cluster and lifecycle run by hand
-# (make cluster, make lifecycle) before an issue that touches roles or playbooks is resolved.
+# The scenarios that fit CI's time next to the real Koji lane; cluster, lifecycle and adoption run
+# by hand (make cluster, make lifecycle, make adoption) before an issue that touches roles or
+# playbooks is resolved.
 CI_SCENARIOS ?= koji_ca hub
 
 .PHONY: scenarios
@@ -152,6 +153,10 @@ cluster: venv collection-link testbed ## the cluster scenario (hub and 3 builder
 .PHONY: lifecycle
 lifecycle: venv collection-link testbed ## the lifecycle scenario (1.34.3 -> 1.35.3 upgrade, backup, restore)
 	MOLECULE_SCENARIOS=lifecycle pytest -p no:cacheprovider -rs -s tests/scenarios
+
+.PHONY: adoption
+adoption: venv collection-link testbed ## the adoption scenario (the site's CA and database, a hand-disabled builder: none overwritten)
+	MOLECULE_SCENARIOS=adoption pytest -p no:cacheprovider -rs -s tests/scenarios
 
 .PHONY: test
 test: testbed lint sanity matrix collection-link ## everything CI runs; one pytest summary at the end
