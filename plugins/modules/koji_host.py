@@ -18,8 +18,8 @@ description:
     channels the host must be in, so leave C(default) out to take the host out of it.
     With O(purge_channels=false), O(channels) are only added, and the channels an existing
     host was put in by hand stay (a host added by the module is still in exactly
-    O(channels): the hub's automatic C(default) is not kept unless declared).
-  - Every option that is set is enforced: O(arches), O(capacity), O(description) and
+    O(channels), the hub's automatic C(default) is not kept unless declared).
+  - Every option that is set is enforced, so O(arches), O(capacity), O(description) and
     O(comment) changed by hand are set back. Leave an option out to keep what the hub has.
   - Koji cannot delete hosts; disable one with O(enabled=false).
   - Takes one host (O(name)) or many (O(hosts)). Unknown channels and bad arches fail
