@@ -281,3 +281,16 @@ def test_the_batch_is_a_number_or_a_percentage(batch, good):
 @pytest.mark.parametrize("enabled, good", [(None, True), (True, True), (False, True), ("maybe", False)])
 def test_enabled_is_true_false_or_null(enabled, good):
     assert _preflight_check({"koji_builder_enabled": enabled}) is good
+
+
+@pytest.mark.parametrize("rotate", [True, False])
+def test_logrotate_is_installed_with_kojids_packages_when_rotation_is_on(rotate):
+    task = _task(ROLE / "tasks" / "install.yml", "Install what kojid needs from the distribution")
+    packages = _render(task["ansible.builtin.package"]["name"], extra={"koji_builder_log_rotate": rotate})
+    assert ("logrotate" in packages) is rotate
+    assert "createrepo-c" in packages
+    kojira = [t for t in _yaml(KOJIRA / "tasks" / "install.yml")
+              if t.get("ansible.builtin.package", {}).get("name") == "logrotate"]
+    assert len(kojira) == 1
+    assert _truth(_render("{{ %s }}" % kojira[0]["when"], role=KOJIRA,
+                          extra={"kojira_log_rotate": rotate})) is rotate
