@@ -16,6 +16,11 @@ description:
     comment, enabled state and channel membership.
   - The hub puts a new host in channel C(default); O(channels) is the exact list of
     channels the host must be in, so leave C(default) out to take the host out of it.
+    With O(purge_channels=false), O(channels) are only added, and the channels an existing
+    host was put in by hand stay (a host added by the module is still in exactly
+    O(channels), the hub's automatic C(default) is not kept unless declared).
+  - Every option that is set is enforced, so O(arches), O(capacity), O(description) and
+    O(comment) changed by hand are set back. Leave an option out to keep what the hub has.
   - Koji cannot delete hosts; disable one with O(enabled=false).
   - Takes one host (O(name)) or many (O(hosts)). Unknown channels and bad arches fail
     the whole request before anything is written.
@@ -69,10 +74,19 @@ options:
     choices: [enabled, disabled]
   channels:
     description:
-      - Exact list of channels the host is in. The channels must exist (see
+      - Exact list of channels the host is in (with O(purge_channels=false), channels the
+        host must be in besides any others). The channels must exist (see
         M(kojiforge.koji.koji_channel)). Not set keeps the current membership.
     type: list
     elements: str
+  purge_channels:
+    description:
+      - Take the host out of the channels not named in O(channels). V(false) only adds it
+        to O(channels) and leaves it in the others, such as channels an administrator added
+        it to by hand. Only used with O(channels).
+      - A host the module adds is in exactly O(channels) either way.
+    type: bool
+    default: true
   krb_principal:
     description:
       - Kerberos principal of a new host (only used when the host is added).
@@ -108,9 +122,13 @@ options:
         type: str
         choices: [enabled, disabled]
       channels:
-        description: Exact list of channels the host is in.
+        description: Exact list of channels the host is in (see O(hosts[].purge_channels)).
         type: list
         elements: str
+      purge_channels:
+        description: Take the host out of the channels not named in O(hosts[].channels).
+        type: bool
+        default: true
       krb_principal:
         description: Kerberos principal of a new host.
         type: str
@@ -126,6 +144,13 @@ EXAMPLES = r'''
     arches: [x86_64]
     capacity: 8.0
     channels: [default, createrepo]
+
+- name: Put a builder in the image channel, keeping the channels it was given by hand
+  kojiforge.koji.koji_host:
+    koji: production
+    name: builder3.example.com
+    channels: [image]
+    purge_channels: false
 
 - name: Take a builder out of service
   kojiforge.koji.koji_host:
@@ -193,6 +218,7 @@ def host_spec(name_required):
         enabled=dict(type='bool'),
         state=dict(type='str', choices=['enabled', 'disabled']),
         channels=dict(type='list', elements='str'),
+        purge_channels=dict(type='bool', default=True),
         krb_principal=dict(type='str'),
     )
 

@@ -88,7 +88,10 @@ def plan_hosts(conn, hosts, module):
         toggle = host.get('enabled') is not None and host['enabled'] != state['enabled']
         leave, join = [], []
         if host.get('channels') is not None:
-            leave = sorted(set(member_of) - set(host['channels']))
+            # A host added now is in `default` because addHost puts it there, not because
+            # someone chose it: it is in exactly the declared channels either way.
+            if cur is None or host.get('purge_channels', True) is not False:
+                leave = sorted(set(member_of) - set(host['channels']))
             join = sorted(set(host['channels']) - set(member_of))
         if cur is not None and not (edits or toggle or leave or join):
             continue
@@ -100,7 +103,7 @@ def plan_hosts(conn, hosts, module):
         if host.get('enabled') is not None:
             after['enabled'] = host['enabled']
         if host.get('channels') is not None:
-            after['channels'] = sorted(host['channels'])
+            after['channels'] = sorted(set(member_of) - set(leave) | set(join))
         plan.object_change('host', name, 'create' if cur is None else 'update', before=before,
                            after=after)
         if cur is None:

@@ -235,6 +235,31 @@ def test_hosts(target):
                                                'arches': ['x86-64']}, 'unknown arch')
 
 
+def test_hosts_keep_what_was_set_by_hand(target):
+    """A host declared without enabled and with purge_channels=false (what the koji_builder role
+    sends by default) keeps the channel and the disabled state an administrator gave it."""
+    p = target.prefix
+    name = p + 'handled.example.com'
+    for channel in ('declared', 'by-hand'):
+        assert not run_module(target, 'koji_channel', {'name': p + channel}).get('failed')
+    created = run_module(target, 'koji_host', {'name': name, 'arches': ['x86_64'],
+                                               'channels': ['createrepo']})
+    assert not created.get('failed'), created.get('msg')
+    # An administrator's hand: another channel, and the host disabled.
+    assert run_module(target, 'koji_channel', {'name': p + 'by-hand', 'hosts': [name]})['changed']
+    assert run_module(target, 'koji_host', {'name': name, 'enabled': False})['changed']
+    args = {'name': name, 'arches': ['x86_64'], 'capacity': 3.0,
+            'channels': ['createrepo', p + 'declared'], 'purge_channels': False}
+
+    def verify():
+        host = target.anon.getHost(name)
+        assert (host['capacity'], host['enabled']) == (3.0, False)
+        assert sorted(c['name'] for c in target.anon.listChannels(hostID=host['id'])) == \
+            sorted(['createrepo', p + 'declared', p + 'by-hand'])
+
+    check_apply_reapply(target, 'koji_host', args, verify)
+
+
 def test_tags(target):
     p = target.prefix
     run_module(target, 'koji_user', {'name': p + 'owner'})
