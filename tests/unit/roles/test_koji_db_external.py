@@ -417,3 +417,19 @@ def test_koji_backup_refuses_a_database_the_site_manages(hostvars, accepted):
     templar = _templar(trusted({"hostvars": hostvars, "koji_backup_db_host": "db.koji.example.com"}))
     assert _all([_condition(templar, c) for c in _conditions(task)]) is True
     assert _that(templar, task) is accepted
+
+
+@pytest.mark.parametrize("pg_dump,server,accepted", [
+    ("pg_dump (PostgreSQL) 15.10 (Debian 15.10-0+deb12u1)", 160004, False),
+    ("pg_dump (PostgreSQL) 16.8", 160004, True),
+    ("pg_dump (PostgreSQL) 16.8", 150012, True),
+])
+def test_an_upgrade_needs_a_pg_dump_as_new_as_the_site_server(pg_dump, server, accepted):
+    task = _task("upgrade_prepare.yml", "Upgrade | Require a pg_dump that can dump the site's server")
+    state = {"query_result": [{"server_version_num": server, "can_create": True, "loaded": True, "recorded": True}]}
+    variables = _variables("Debian_12", **dict(SITE, __koji_db_external_state=state,
+                                               __koji_db_pg_dump_version={"stdout": pg_dump}))
+    variables.update(trusted(task["vars"]))
+    templar = _templar(variables)
+    assert _all([_condition(templar, c) for c in _conditions(task)]) is True
+    assert _that(templar, task) is accepted
