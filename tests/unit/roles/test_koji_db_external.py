@@ -385,8 +385,8 @@ def _alter_system_minimum():
 def test_el9_installs_postgresql_from_the_module_stream(stream):
     templar = _templar(_variables("RedHat_9", koji_db_postgresql_el_stream=stream))
     assert _render(templar, "{{ __koji_db_server_packages }}") == ["@postgresql:%s/server" % stream, "python3-psycopg2"]
-    assert _render(templar, "{{ __koji_db_client_install_packages }}") == ["@postgresql:%s/client" % stream,
-                                                                            "python3-psycopg2"]
+    client = _render(templar, "{{ __koji_db_client_install_packages }}")
+    assert client == ["@postgresql:%s/client" % stream, "python3-psycopg2"]
     assert _render(templar, "{{ __koji_db_server_major }}") == stream
     # The stream's packages keep EL's layout: one service, one data directory, postgresql-setup.
     assert _render(templar, "{{ [__koji_db_service, __koji_db_data_dir, __koji_db_hba_file, __koji_db_initdb_argv] }}") == [
