@@ -7,8 +7,9 @@ test_templates_render (db.koji.example.com apart from hub.koji.example.com):
   (a plaintext connection finds no entry and is refused), `host` ones only with koji_db_tls off;
 - PostgreSQL's server settings turn SSL on with the copy of the certificate the Koji CA issued
   for the database host, whose names include the one the hub connects to;
-- koji_hub's hub.conf gives the hub (and koji-sweep-db) one libpq connection string with
-  sslmode=verify-full and the Koji CA as sslrootcert, values quoted as libpq reads them.
+- koji_hub gives the hub (and koji-sweep-db) one libpq connection string with sslmode=verify-full
+  and the Koji CA as sslrootcert, values quoted as libpq reads them, in hub.conf.d's secrets file
+  (read before hub.conf, which has no database option).
 
 The molecule cluster scenario shows the same against a running PostgreSQL
 (molecule/cluster/tests/test_cluster.py::test_database_refuses_plaintext_and_verifies_tls).
@@ -110,10 +111,12 @@ def parse_libpq(conninfo):
         result[key] = "".join(value)
 
 
-def _connection_string(hub_conf):
-    """DBConnectionString as the hub reads hub.conf (koji.read_config_files(..., raw=True))."""
+def _connection_string(*files):
+    """DBConnectionString as the hub reads hub.conf.d/*.conf, then hub.conf
+    (koji.read_config_files(..., raw=True))."""
     parser = configparser.RawConfigParser()
-    parser.read_string(hub_conf)
+    for text in files:
+        parser.read_string(text)
     return parse_libpq(parser.get("hub", "DBConnectionString"))
 
 
@@ -195,7 +198,8 @@ def test_postgresql_reads_a_key_only_postgres_can_read_copied_on_the_host():
 @pytest.mark.parametrize("os_family", ["RedHat", "Debian"])
 def test_hub_connects_with_verify_full_against_the_koji_ca(os_family):
     hub_conf = _render_file(os_family, "koji_hub", "hub.conf.j2")
-    dsn = _connection_string(hub_conf)
+    secrets = _render_file(os_family, "koji_hub", "hub-secrets.conf.j2")
+    dsn = _connection_string(secrets, hub_conf)
     assert dsn == {
         "host": DB_HOST,
         "port": "5432",
@@ -206,14 +210,15 @@ def test_hub_connects_with_verify_full_against_the_koji_ca(os_family):
         "sslrootcert": "/etc/pki/koji/koji-ca.crt",
     }
     # The DB* options Koji would ignore beside DBConnectionString are gone (no second password).
-    assert not re.search(r"^DB(Name|User|Host|host|Port|Pass)\s*=", hub_conf, re.MULTILINE), hub_conf
+    for text in (hub_conf, secrets):
+        assert not re.search(r"^DB(Name|User|Host|host|Port|Pass)\s*=", text, re.MULTILINE), text
 
 
 def test_hub_connection_string_quotes_values_as_libpq_reads_them():
     password = "it's a \\ pass='word' with spaces"
-    hub_conf = _render_file("RedHat", "koji_hub", "hub.conf.j2", koji_hub_db_password=password,
-                            koji_hub_db_sslmode="prefer", koji_hub_db_ssl_root_cert="")
-    dsn = _connection_string(hub_conf)
+    secrets = _render_file("RedHat", "koji_hub", "hub-secrets.conf.j2", koji_hub_db_password=password,
+                           koji_hub_db_sslmode="prefer", koji_hub_db_ssl_root_cert="")
+    dsn = _connection_string(secrets)
     assert dsn["password"] == password
     assert dsn["sslmode"] == "prefer"
     assert "sslrootcert" not in dsn

@@ -1,7 +1,11 @@
 """hub.conf and web.conf for each Koji version the collection supports, on EL9 and Debian.
 
-Every option line the templates write must be one that version of Koji reads, and the options the
-role's variables manage must all be there. The option sets below are data, read from Koji's own
+Every option line the templates write (hub.conf and web.conf, and the secrets files beside them in
+hub.conf.d/ and web.conf.d/) must be one that version of Koji reads, and the options the role's
+variables manage must all be there, each in one file only: Koji reads the conf.d directory first
+and the main file last (kojixmlrpc.py load_config: read_config_files([cfdir, (cf, True)]), 1.34.3
+:437, 1.35.3 :536; wsgi_publisher.py load_config, 1.34.3 :138, 1.35.3 :137), so an option in
+both would be the main file's. The option sets below are data, read from Koji's own
 option tables (the hub's config_map in kojihub/kojixmlrpc.py, the web's in
 www/kojiweb/wsgi_publisher.py) of the upstream release trees in /work/shared/koji-source, and for
 1.36, whose source we cannot get, from its release and migration notes. docs/hub.md ("Koji
@@ -109,6 +113,11 @@ def _options(text, section):
 
 HUB_CONF = ROLES / "koji_hub" / "templates" / "hub.conf.j2"
 WEB_CONF = ROLES / "koji_web" / "templates" / "web.conf.j2"
+HUB_SECRETS = ROLES / "koji_hub" / "templates" / "hub-secrets.conf.j2"
+WEB_SECRETS = ROLES / "koji_web" / "templates" / "web-secrets.conf.j2"
+# What the secrets files hold, and only they.
+HUB_SECRET_OPTIONS = {"DBConnectionString"}
+WEB_SECRET_OPTIONS = {"Secret"}
 REPO_TAGS = {
     "koji_hub_debuginfo_tags": ["f4*-build"],
     "koji_hub_source_tags": ["*-source"],
@@ -120,19 +129,54 @@ REPO_TAGS = {
 @pytest.mark.parametrize("version", sorted(VERSIONS))
 def test_hub_conf_writes_only_what_the_version_reads(os_family, version):
     known = VERSIONS[version][0]
-    written = _options(_render(os_family, version, HUB_CONF, **REPO_TAGS), "hub")
+    main = _options(_render(os_family, version, HUB_CONF, **REPO_TAGS), "hub")
+    secrets = _options(_render(os_family, version, HUB_SECRETS), "hub")
+    written = main | secrets
     assert written - known == set(), "Koji %s does not read these hub.conf options" % version
     # Nothing the role manages is dropped for a version that reads it.
     assert (HUB_ALWAYS | (HUB_REPO_OPTIONS & known)) - written == set()
+    # The secrets in their own file, and hub.conf (read last, it would win) without them.
+    assert secrets == HUB_SECRET_OPTIONS
+    assert main & HUB_SECRET_OPTIONS == set()
 
 
 @pytest.mark.parametrize("os_family", ["RedHat", "Debian"])
 @pytest.mark.parametrize("version", sorted(VERSIONS))
 def test_web_conf_writes_only_what_the_version_reads(os_family, version):
     known = VERSIONS[version][1]
-    written = _options(_render(os_family, version, WEB_CONF, koji_web_hidden_users=[5]), "web")
+    main = _options(_render(os_family, version, WEB_CONF, koji_web_hidden_users=[5]), "web")
+    secrets = _options(_render(os_family, version, WEB_SECRETS), "web")
+    written = main | secrets
     assert written - known - WEB_READ_BY_NOBODY == set(), "Koji %s does not read these web.conf options" % version
     assert WEB_ALWAYS | {"HiddenUsers"} <= written
+    assert secrets == WEB_SECRET_OPTIONS
+    assert main & WEB_SECRET_OPTIONS == set()
+
+
+def _as_koji_reads(*texts):
+    """The options of TEXTS read in order into one parser, as koji.read_config_files does."""
+    parser = configparser.RawConfigParser()
+    parser.optionxform = str
+    for text in texts:
+        parser.read_string(text)
+    return parser
+
+
+@pytest.mark.parametrize("os_family", ["RedHat", "Debian"])
+@pytest.mark.parametrize("version", sorted(VERSIONS))
+def test_the_secrets_reach_koji_and_only_their_file_holds_them(os_family, version):
+    """The conf.d file first, the main file last: the secret values are the secrets file's, and
+    neither main file carries them (what --diff shows)."""
+    password, secret = "pw-%s-x" % version, "web-secret-%s-0123456789" % version
+    hub_conf = _render(os_family, version, HUB_CONF, koji_hub_db_password=password)
+    hub_secrets = _render(os_family, version, HUB_SECRETS, koji_hub_db_password=password)
+    assert password not in hub_conf
+    dsn = _as_koji_reads(hub_secrets, hub_conf).get("hub", "DBConnectionString")
+    assert " password='%s' " % password in dsn
+    web_conf = _render(os_family, version, WEB_CONF, koji_web_secret=secret)
+    web_secrets = _render(os_family, version, WEB_SECRETS, koji_web_secret=secret)
+    assert secret not in web_conf
+    assert _as_koji_reads(web_secrets, web_conf).get("web", "Secret") == secret
 
 
 def test_repo_tag_globs_are_written_only_when_set():

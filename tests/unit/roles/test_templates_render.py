@@ -137,10 +137,12 @@ def test_template_renders_as_reviewed(os_family, role, path):
 def test_el_hub_conf_carries_the_production_settings():
     """Spot checks that a reviewer would otherwise have to read the expected file for."""
     hub_conf = _render("RedHat", ROLES / "koji_hub" / "templates" / "hub.conf.j2")
-    assert "DBConnectionString = host='db.koji.example.com' " in hub_conf
+    secrets = _render("RedHat", ROLES / "koji_hub" / "templates" / "hub-secrets.conf.j2")
+    assert "DBConnectionString = host='db.koji.example.com' " in secrets
+    assert "root:apache 0640" in secrets
+    assert "DBConnectionString" not in hub_conf and "example-db-password" not in hub_conf
     assert "ProxyDNs = CN=kojiweb,O=Koji" in hub_conf
     assert "RepoQueueUser = kojira" in hub_conf
-    assert "root:apache 0640" in hub_conf
     assert "\n[policy]\nchannel =\n    has req_channel :: req\n" in hub_conf
     site = _render("RedHat", ROLES / "_common" / "templates" / "kojiforge-ssl.conf.j2")
     assert "IncludeOptional /etc/httpd/kojiforge/ssl.d/*.conf" in site
