@@ -152,9 +152,11 @@ def test_database_refuses_plaintext_and_verifies_tls(hub):
     ssl, version = verified.stdout.strip().split("|")
     assert ssl == "t" and version.startswith("TLSv1."), verified.stdout
     # What the hub (and koji-sweep-db) connect with.
+    # The connection string is in hub.conf.d's secrets file (read before hub.conf), not hub.conf.
+    secrets = hub.file("/etc/koji-hub/hub.conf.d/kojiforge-secrets.conf").content_string
+    assert "sslmode='verify-full' sslrootcert='/etc/pki/koji/koji-ca.crt'" in secrets
     hub_conf = hub.file("/etc/koji-hub/hub.conf").content_string
-    assert "sslmode='verify-full' sslrootcert='/etc/pki/koji/koji-ca.crt'" in hub_conf
-    assert not re.search(r"^DB(Host|Pass)\s*=", hub_conf, re.MULTILINE)
+    assert not re.search(r"^DB(ConnectionString|Host|Pass)\s*=", hub_conf, re.MULTILINE)
     # PostgreSQL's copy of its key: postgres's alone.
     key = hub.file("/etc/postgresql/15/main/kojiforge-server.key")
     assert (key.user, key.group, key.mode) == ("postgres", "postgres", 0o600)

@@ -64,6 +64,7 @@ def test_metrics_process_runs_as_its_own_user(hub):
     assert readable("/etc/kojiweb/metrics.conf")
     assert readable("/etc/pki/koji/koji-ca.crt")
     assert not readable("/etc/kojiweb/web.conf")
+    assert not readable("/etc/kojiweb/web.conf.d/kojiforge-secrets.conf")
     secrets = hub.run("find /etc/pki/koji -name '*.key' -o -name '*.pem'").stdout.split()
     assert "/etc/pki/koji/kojiweb.pem" in secrets, secrets
     assert [path for path in secrets if readable(path)] == []

@@ -160,6 +160,8 @@ def test_admin_has_admin_permission(hub):
 @pytest.mark.parametrize("path", [
     "/etc/koji-hub/hub.conf",
     "/etc/kojiweb/web.conf",
+    "/etc/koji-hub/hub.conf.d/kojiforge-secrets.conf",
+    "/etc/kojiweb/web.conf.d/kojiforge-secrets.conf",
     "/etc/pki/koji/hub.key",
     "/etc/pki/koji/web.key",
     "/etc/pki/koji/kojiweb.pem",
