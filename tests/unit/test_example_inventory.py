@@ -267,7 +267,7 @@ def run_example(tmp_path, platform, inventory=INVENTORY, roles=None, render=True
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), ANSIBLE_FORCE_COLOR="false",
                ANSIBLE_NOCOLOR="1", ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
                ANSIBLE_REMOTE_TEMP=str(tmp_path / "ansible-remote-tmp"), ANSIBLE_RETRY_FILES_ENABLED="false",
-               ANSIBLE_HOST_KEY_CHECKING="false")
+               ANSIBLE_HOST_KEY_CHECKING="false", ANSIBLE_PIPELINING="true")
     proc = subprocess.run([str(pathlib.Path(sys.executable).with_name("ansible-playbook")),
                            "-i", str(inventory), "-i", str(local), str(playbook)],
                           cwd=str(tmp_path), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -311,6 +311,32 @@ def test_every_template_is_rendered_for_the_hosts_of_its_role(example_run):
                 elif LEFTOVER_JINJA.search(rendered.read_text(encoding="utf-8")):
                     unrendered.append(str(rendered.relative_to(out_dir)))
     assert missing == [] and unrendered == [], "on %s: not rendered %s; Jinja left in %s" % (platform, missing, unrendered)
+
+
+# A policy rule as Koji's hub parses it (koji.policy): tests joined by &&, then :: or !!, then the action.
+POLICY_RULE = re.compile(r"^    [a-z_]+( [^:!&]+)?( && [a-z_]+( [^:!&]+)?)* (::|!!) [a-z].*$")
+
+
+@needs_collection
+def test_the_example_policies_render_in_kojis_syntax(example_run):
+    """The starting policies of the example (hub.conf [policy]) and the builders' allowed SCMs."""
+    platform, returncode, output, out_dir = example_run
+    assert returncode == 0, output[-5000:]
+    hub_conf = (out_dir / "hub.koji.example.com" / "koji_hub" / "koji_hub" / "hub.conf").read_text(encoding="utf-8")
+    policy = hub_conf.split("\n[policy]\n", 1)[1]
+    names = re.findall(r"^([a-z_]+) =$", policy, re.MULTILINE)
+    assert names == ["channel", "build_from_scm", "package_list", "sidetag", "tag"], (platform, names)
+    rules = [line for line in policy.splitlines() if line.startswith(" ")]
+    assert [rule for rule in rules if not POLICY_RULE.match(rule)] == [], platform
+    # Every policy ends with a rule that always matches: nothing falls through to Koji's default.
+    for name in names:
+        block = policy.split("%s =\n" % name, 1)[1].split("\n\n", 1)[0]
+        last = [line for line in block.splitlines() if line.startswith(" ")][-1]
+        assert last.strip().startswith("all :: "), (name, last)
+    assert "    match scm_host src.koji.example.com && match scm_repository /rpms/* :: allow\n" in policy
+    kojid_conf = (out_dir / "rpm-builder1.koji.example.com" / "koji_builder" / "koji_builder" / "kojid.conf").read_text(encoding="utf-8")
+    assert "\nallowed_scms = src.koji.example.com:/rpms/*:no\n" in kojid_conf
+    assert "\nallowed_scms_use_policy = True\n" in kojid_conf
 
 
 def _edited_inventory(tmp_path, path, old, new):
