@@ -1,15 +1,24 @@
-"""inventories/example documents every public variable of every role.
+"""inventories/example documents every public variable of every role, and runs.
 
 A user copies that inventory to start a site: a variable missing there is one they will not
 know about. A variable counts when it is set, or shown commented out (`# name: value`), in any
 file of the inventory.
+
+The example must also work as it is: every role the playbooks apply, on the hosts they apply it
+to, with the variables the inventory gives those hosts, for EL9 and for Debian 12 (below).
 """
 
+import os
 import pathlib
 import re
+import shutil
+import subprocess
+import sys
 
 import pytest
 import yaml
+from ansible.inventory.manager import InventoryManager
+from ansible.parsing.dataloader import DataLoader
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 INVENTORY = ROOT / "inventories" / "example"
@@ -51,7 +60,7 @@ def test_example_inventory_parses_as_yaml():
 #     validate_argument_spec action, the spec read from the role's meta/argument_specs.yml as the
 #     role loader does (values templated with the host's variables and facts);
 #   - the asserts of the role's tasks/main.yml and its tasks/preflight.yml run for real, in check
-#     mode (a role's preflight writes nothing);
+#     mode (nothing is written);
 #   - every template of the role (and, for koji_hub and koji_web, of the Apache site they share
 #     from _common) is rendered with the template module into a scratch directory.
 # A value a role refuses, a missing variable or a template error fails the run. A new role,
@@ -63,15 +72,6 @@ def test_example_inventory_parses_as_yaml():
 # runs). Image builders need mock, which Debian lacks (koji_builder refuses them there): with
 # Debian facts they keep the EL9 facts, as a Debian site's image builders would be EL hosts.
 # ---------------------------------------------------------------------------------------------
-
-import json  # noqa: E402  pylint: disable=wrong-import-position
-import os  # noqa: E402  pylint: disable=wrong-import-position
-import shutil  # noqa: E402  pylint: disable=wrong-import-position
-import subprocess  # noqa: E402  pylint: disable=wrong-import-position
-import sys  # noqa: E402  pylint: disable=wrong-import-position
-
-from ansible.inventory.manager import InventoryManager  # noqa: E402  pylint: disable=wrong-import-position
-from ansible.parsing.dataloader import DataLoader  # noqa: E402  pylint: disable=wrong-import-position
 
 COLLECTIONS = ROOT / "build" / "collections"
 PLAYBOOKS = ROOT / "playbooks"
