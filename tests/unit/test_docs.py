@@ -217,3 +217,45 @@ def test_link_checker_finds_broken_links(tmp_path):
                     "[web](https://example.com/x.md) `[code](missing-too.md)`\n"
                     "```\n[fenced](missing-three.md)\n```\n", encoding="utf-8")
     assert [problem[0] for problem in check_links.broken_links(page)] == ["missing.md", "b.md#nope"]
+
+
+# Role variables the pages name: a name with a role's prefix (koji_hub_..., kojira_...) must be an
+# option of some role's argument spec, or a removed variable the roles refuse with the name of its
+# replacement (roles/*/vars/main.yml, __<role>_removed_variables, read by
+# roles/_common/tasks/removed_variables.yml). Names ending in "_" are prefixes ("koji_hub_db_*"),
+# names followed by a file extension are files (koji_web_targets.yml).
+PUBLIC_ROLES = sorted(p.name for p in (ROOT / "roles").iterdir() if p.is_dir() and not p.name.startswith("_"))
+ROLE_VARIABLE = re.compile(r"\b(?:%s)_[a-z0-9_]*[a-z0-9]\b(?![_.](?:yml|yaml|j2|json|conf|py|md)?\b)"
+                           % "|".join(PUBLIC_ROLES))
+VARIABLE_PAGES = sorted([ROOT / "README.md"] + list(DOCS.glob("*.md")) + list(DOCS.glob("roles/*.md"))
+                        + list((ROOT / "roles").glob("*/README.md")))
+
+
+def _known_variables():
+    known = set()
+    for path in (ROOT / "roles").glob("*/meta/argument_specs.yml"):
+        for spec in (yaml.safe_load(path.read_text(encoding="utf-8"))["argument_specs"] or {}).values():
+            known.update(spec.get("options") or {})
+    for path in (ROOT / "roles").glob("*/vars/main.yml"):
+        for name, value in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).items():
+            if name.endswith("_removed_variables") and isinstance(value, dict):
+                known.update(value)
+    return known
+
+
+def unknown_variables(text, known):
+    """Role variable names in text that no role knows."""
+    return sorted(set(ROLE_VARIABLE.findall(text)) - known)
+
+
+@pytest.mark.parametrize("page", VARIABLE_PAGES, ids=[str(p.relative_to(ROOT)) for p in VARIABLE_PAGES])
+def test_every_role_variable_a_page_names_exists(page):
+    assert unknown_variables(page.read_text(encoding="utf-8"), _known_variables()) == []
+
+
+def test_a_variable_that_does_not_exist_is_found():
+    known = _known_variables()
+    assert "koji_hub_url" in known and "koji_builder_install_method" in known  # an option; a removed one
+    text = ("Set `koji_hub_url`, not koji_hub_server_name; kojira_nothing either. The koji_hub_db_* "
+            "options, koji_web_targets.yml and __koji_hub_internal are not variables to check.")
+    assert unknown_variables(text, known) == ["koji_hub_server_name", "kojira_nothing"]
