@@ -465,3 +465,24 @@ def test_adopting_a_good_site_ca_passes_preflight(tmp_path, site_ca):
                          koji_ca_trusted_certificates=[Authority("Example Site", "Old CA").pem])
     assert rc == 0, out
     assert site.pem
+
+
+def test_the_collections_ca_is_signed_again_only_when_missing_due_or_asked():
+    ca = Authority()
+    current = {"content": base64.b64encode(ca.pem.encode("ascii")).decode("ascii")}
+    assert _render("{{ __koji_ca_authority_to_sign }}", __koji_ca_authority_current={"failed": True}) is True
+    # Another koji_ca_organization or CA name alone: the CA certificate on disk is kept.
+    assert _render("{{ __koji_ca_authority_to_sign }}", __koji_ca_authority_current=current,
+                   koji_ca_organization="Other", koji_ca_authority_common_name="Other CA") is False
+    assert _render("{{ __koji_ca_authority_to_sign }}", __koji_ca_authority_current=current,
+                   koji_ca_renew_margin_days=4000) is True
+    assert _render("{{ __koji_ca_authority_to_sign }}", __koji_ca_authority_current=current, koji_ca_reissue=True) is True
+    # Kept: the certificate in use is the one on disk.
+    assert _render("{{ __koji_ca_authority_pem }}", __koji_ca_authority_current=current,
+                   __koji_ca_authority={"skipped": True}) == ca.pem
+
+
+def test_the_ca_key_is_never_replaced():
+    tasks = load_yaml(ROLE / "tasks" / "ca.yml")
+    key_task = next(t for t in walk_tasks(tasks) if t.get("name") == "Create the CA key")
+    assert key_task["community.crypto.openssl_privatekey"]["regenerate"] == "never"
