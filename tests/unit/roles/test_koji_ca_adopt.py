@@ -151,10 +151,11 @@ def test_an_adopted_ca_is_the_sites_certificate_and_signs_crls_with_its_subject(
     # The site's subject, in its order, whatever koji_ca_organization says.
     assert list(_render("{{ __koji_ca_authority_issuer }}", **adopted)) == [
         {"organizationName": "Example Site"}, {"commonName": "Example Root CA"}]
-    # The collection's own CA: the subject it makes, as before.
+    # The collection's own CA: the subject its certificate has, not one rebuilt from a changed
+    # koji_ca_organization (a CRL with another issuer would not be the CA's).
     koji = Authority()
-    assert list(_render("{{ __koji_ca_authority_issuer }}", __koji_ca_authority={"certificate": koji.pem})) == [
-        {"O": "Koji"}, {"CN": "Koji CA"}]
+    assert list(_render("{{ __koji_ca_authority_issuer }}", __koji_ca_authority={"certificate": koji.pem},
+                        koji_ca_organization="Other")) == [{"organizationName": "Koji"}, {"commonName": "Koji CA"}]
 
 
 def _item_state(certificate, key_matches=True, key_rsa_bits=3072, pem_matches=True):
