@@ -23,7 +23,6 @@ import pytest
 import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
-from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -38,15 +37,6 @@ COLLECTIONS = ROOT / "build" / "collections"
 NOW = datetime.datetime.now(datetime.timezone.utc)
 DAY = datetime.timedelta(days=1)
 HUB = "hub.example.com"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def collection_filters():
-    """community.crypto's filters (x509_certificate_info...), as the role uses them."""
-    finder = _AnsibleCollectionFinder(paths=[str(COLLECTIONS)])
-    finder._install()  # pylint: disable=protected-access
-    yield
-    finder._remove()  # pylint: disable=protected-access
 
 
 def _key():
@@ -109,9 +99,30 @@ def _variables(**extra):
     return variables
 
 
+# community.crypto's filters (x509_certificate_info...) need Ansible's collection loader, which
+# a test process shares with every other test: the role's expressions are rendered in a fresh
+# interpreter that installs it, as ansible-playbook does.
+RENDERER = """
+import json, sys
+from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
+_AnsibleCollectionFinder(paths=[sys.argv[1]])._install()
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar
+sys.path.insert(0, sys.argv[2])
+from role_templating import trust_as_template, trusted
+request = json.loads(sys.stdin.read())
+templar = Templar(loader=DataLoader(), variables=trusted(request["variables"]))
+print(json.dumps(templar.template(trust_as_template(request["expression"]))))
+"""
+
+
 def _render(expression, **extra):
-    templar = Templar(loader=DataLoader(), variables=trusted(_variables(**extra)))
-    return templar.template(trust_as_template(expression))
+    request = json.dumps({"expression": expression, "variables": _variables(**extra)})
+    proc = subprocess.run([sys.executable, "-c", RENDERER, str(COLLECTIONS), str(pathlib.Path(__file__).parent)],
+                          input=request, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def _site(pem):
