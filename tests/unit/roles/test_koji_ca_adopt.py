@@ -348,6 +348,9 @@ def test_the_renewal_job_without_a_ca_key_only_publishes_end_dates(tmp_path):
               "authority_crl": str(tmp_path / "ca.crl"), "installed_dir": str(installed),
               "crl_copy": str(tmp_path / "copy.crl"), "reload_services": [], "renew_margin_days": 30,
               "crl_validity_days": 90, "metrics_file": str(tmp_path / "expiry.prom")}
+    # A CRL left from a CA the collection made before is not the site's: the role names none.
+    (tmp_path / "ca.crl").write_text("a CRL of the former CA")
+    config["authority_crl"] = ""
     changed, problems = renew.run(config)
     assert (changed, problems) == (["metrics"], [])
     metrics = (tmp_path / "expiry.prom").read_text()
@@ -355,6 +358,8 @@ def test_the_renewal_job_without_a_ca_key_only_publishes_end_dates(tmp_path):
     assert 'name="kojid"' in metrics
     assert "kojiforge_crl_next_update_timestamp_seconds{" not in metrics
     assert not (tmp_path / "copy.crl").exists()
+    settings = _render("{{ __koji_ca_renew_settings }}", koji_ca_authority_cert_file="/srv/ca.crt")
+    assert (settings["authority_key"], settings["authority_crl"], settings["crl_copy"]) == ("", "", "")
 
 
 # Preflight, for real: connection local, the pki folder in a temporary directory.
