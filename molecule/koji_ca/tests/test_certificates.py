@@ -42,6 +42,14 @@ def test_ca_certificate_everywhere_and_the_same(hosts):
         "subject=CN=Koji CA,O=%s" % ORGANIZATION
 
 
+def test_the_bundle_apache_uses_is_everywhere_and_holds_the_ca(hosts):
+    # converge.yml trusts no other CA: the bundle is the Koji CA alone.
+    for hostname, host in hosts.items():
+        f = host.file(PKI + "/koji-ca-bundle.crt")
+        assert f.is_file and f.user == "root" and f.mode == 0o644, hostname
+        assert f.content_string == host.file(PKI + "/koji-ca.crt").content_string, hostname
+
+
 @pytest.mark.parametrize("hostname,name", CERTIFICATES)
 def test_certificate(hostname, name):
     host = get_host(hostname)

@@ -12,6 +12,8 @@ from conftest import (BUILDER, CA_HOST, EXPECTED, PKI, changed_tasks, check, con
                       public_key, put, recap_ok, reloads, serial)
 
 FRESH_DIR = "/tmp/koji-ca-preflight"
+# What test_renewal_and_revocation revoked, for the runs after it.
+REVOCATIONS = []
 ONLY_ON = "{{{{ {value!r} if inventory_hostname == {host!r} else {other} }}}}"
 
 
@@ -78,6 +80,8 @@ def test_renewal_and_revocation():
         {"serial_number": old_kojid_serial, "reason": "key_compromise"},
         {"common_name": "koji-gc", "reason": "cessation_of_operation"},
     ]
+    # The tests after this one keep them (a run without them would sign a new CRL).
+    REVOCATIONS[:] = revocations
 
     rc, output = converge({"koji_ca_renew_margin_days": 400, "koji_ca_extra_certificates": [],
                            "koji_ca_revoked_certificates": revocations})
@@ -126,3 +130,64 @@ def test_renewal_and_revocation():
     assert recap_ok(output)[BUILDER] == 0, output[-3000:]
     assert {title.split(" : ", 1)[-1] for title in changed_tasks(output)} == {"Write the renewal job's settings"}, \
         output[-3000:]
+
+
+# After the renewal test: the state it leaves (every certificate issued for converge.yml's settings).
+
+SERVER_NAMES = ["koji.kojica.test", "192.0.2.10"]
+
+
+def settings(**extra):
+    """converge.yml's settings as the renewal test left them, with EXTRA."""
+    return dict({"koji_ca_extra_certificates": [], "koji_ca_revoked_certificates": REVOCATIONS}, **extra)
+
+
+def test_changed_settings_keep_keys_and_certificates():
+    """Another key size, organization and SAN list alone replace nothing: not the CA, not a key,
+    not a certificate (an existing site's certificates survive the collection's defaults)."""
+    before = snapshot()
+    ca_before = get_host(CA_HOST).file(PKI + "/ca/koji-ca.crt").content_string
+    rc, output = converge(settings(koji_ca_key_size=4096, koji_ca_authority_key_size=2048,
+                                   koji_ca_organization="Other Org",
+                                   koji_ca_server_alt_names=SERVER_NAMES + ["new.kojica.test"]))
+    assert rc == 0, output[-3000:]
+    assert recap_ok(output) == {CA_HOST: 0, BUILDER: 0}, output[-3000:]
+    assert snapshot() == before
+    assert get_host(CA_HOST).file(PKI + "/ca/koji-ca.crt").content_string == ca_before
+
+
+def test_reissue_applies_a_deliberate_change_and_keeps_the_keys():
+    """koji_ca_reissue: the certificates whose alternative names differ (hub and web) are
+    re-issued for the same keys; the others are left alone; a second run changes nothing."""
+    before = snapshot()
+    deliberate = settings(koji_ca_reissue=True, koji_ca_server_alt_names=SERVER_NAMES + ["new.kojica.test"])
+    rc, output = converge(deliberate)
+    assert rc == 0, output[-3000:]
+    after = snapshot()
+    hub = get_host(CA_HOST)
+    for (hostname, name), (old_serial, old_key) in before.items():
+        new_serial, new_key = after[(hostname, name)]
+        assert new_key == old_key, "%s on %s: the key must be kept" % (name, hostname)
+        assert (new_serial != old_serial) == (name in ("hub", "web")), "%s on %s" % (name, hostname)
+    for name in ("hub", "web"):
+        assert "DNS:new.kojica.test" in check(hub, "openssl x509 -in %s/%s.crt -noout -ext subjectAltName" % (PKI, name))
+    rc, output = converge(deliberate)
+    assert rc == 0, output[-3000:]
+    assert recap_ok(output) == {CA_HOST: 0, BUILDER: 0}, output[-3000:]
+
+
+def test_a_trusted_ca_goes_into_the_bundle_after_the_koji_ca():
+    hub = get_host(CA_HOST)
+    check(hub, "openssl req -x509 -newkey rsa:2048 -nodes -keyout /tmp/old-site-ca.key -out /tmp/old-site-ca.crt"
+               " -days 30 -subj '/O=Site/CN=Old Site CA' -addext basicConstraints=critical,CA:TRUE")
+    old_ca = hub.file("/tmp/old-site-ca.crt").content_string
+    rc, output = converge(settings(koji_ca_trusted_certificates=[old_ca]))
+    assert rc == 0, output[-3000:]
+    for hostname in EXPECTED:
+        host = get_host(hostname)
+        bundle = host.file(PKI + "/koji-ca-bundle.crt").content_string
+        assert bundle == host.file(PKI + "/koji-ca.crt").content_string.strip() + "\n" + old_ca.strip() + "\n"
+    # Back to converge.yml's settings: the bundle is the Koji CA alone again.
+    rc, output = converge(settings())
+    assert rc == 0, output[-3000:]
+    assert hub.file(PKI + "/koji-ca-bundle.crt").content_string == hub.file(PKI + "/koji-ca.crt").content_string

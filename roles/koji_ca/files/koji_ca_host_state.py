@@ -94,11 +94,14 @@ def main():
         except KeyError:
             missing_groups.append(name)
     ca_certificate = read(request["ca_certificate"])
+    bundle = read(request["bundle"])
     print(json.dumps({
         "cryptography": x509 is not None,
         "dir_meta": owner_group_mode(request["dir"]),
         "ca_certificate_sha256": hashlib.sha256(ca_certificate).hexdigest() if ca_certificate is not None else None,
         "ca_certificate_meta": owner_group_mode(request["ca_certificate"]),
+        "bundle_sha256": hashlib.sha256(bundle).hexdigest() if bundle is not None else None,
+        "bundle_meta": owner_group_mode(request["bundle"]),
         "missing_groups": missing_groups,
         "certificates": [item_state(request["dir"], name) for name in request["names"]],
     }))

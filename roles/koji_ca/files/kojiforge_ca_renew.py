@@ -16,6 +16,9 @@ writes (--config). It
 
 Host certificates are not renewed here: their keys never leave their hosts, so a new one needs
 the host's own signing request, which the role's scheduled run makes.
+
+When the collection only trusts a site's CA (no key: "authority_key" is empty), nothing is
+signed and there may be no CRL: only the end dates are published.
 """
 
 import argparse
@@ -79,8 +82,15 @@ def write_if_changed(path, data, mode=0o644):
     return True
 
 
+def _has_crl(config):
+    """Whether the CA has a CRL of the collection's (none when it only trusts a site's CA)."""
+    return bool(config.get("authority_crl")) and pathlib.Path(config["authority_crl"]).is_file()
+
+
 def resign_crl_if_due(config, now):
     """Re-sign the CA's CRL when its nextUpdate is within the margin; True when it was."""
+    if not config.get("authority_key") or not _has_crl(config):
+        return False
     path = pathlib.Path(config["authority_crl"])
     crl = x509.load_pem_x509_crl(path.read_bytes())
     if next_update(crl) - now > datetime.timedelta(days=int(config["renew_margin_days"])):
@@ -101,7 +111,7 @@ def resign_crl_if_due(config, now):
 
 def publish_crl(config):
     """Copy the CA's CRL to the CA host's own Apache; reload the Apache that runs if it changed."""
-    if not config.get("crl_copy"):
+    if not config.get("crl_copy") or not _has_crl(config):
         return False
     data = pathlib.Path(config["authority_crl"]).read_bytes()
     if not write_if_changed(config["crl_copy"], data):
@@ -132,8 +142,10 @@ def expiry_samples(config):
     authority = x509.load_pem_x509_certificate(pathlib.Path(config["authority_certificate"]).read_bytes())
     certificates = [_sample(CERTIFICATE_METRIC, {"host": config["ca_host"], "name": AUTHORITY_NAME,
                                                  "common_name": _common_name(authority)}, not_after(authority))]
-    crl = x509.load_pem_x509_crl(pathlib.Path(config["authority_crl"]).read_bytes())
-    crls = [_sample(CRL_METRIC, {"host": config["ca_host"]}, next_update(crl))]
+    crls = []
+    if _has_crl(config):
+        crl = x509.load_pem_x509_crl(pathlib.Path(config["authority_crl"]).read_bytes())
+        crls.append(_sample(CRL_METRIC, {"host": config["ca_host"]}, next_update(crl)))
     for record_path in sorted(pathlib.Path(config["installed_dir"]).glob("*.json")):
         try:
             record = json.loads(record_path.read_text(encoding="utf-8"))
