@@ -2,7 +2,7 @@
 
 MOLECULE_SCENARIOS (space separated) names the scenarios to run; unset, every scenario runs.
 `make test` names those that fit CI's time (the others have make targets of their own: `make
-cluster`, `make lifecycle`). A scenario that deploys the real Koji names KOJI_SOURCE in its
+cluster`, `make lifecycle`, `make adoption`). A scenario that deploys the real Koji names KOJI_SOURCE in its
 files; it gets the source testbed/koji-source.sh finds (KOJI_SOURCE, else the release archive
 beside the repository, else a download), and the lifecycle scenario the older release it
 upgrades from (KOJI_SOURCE_OLD, else Koji 1.34.3 found the same way). No source: the test fails.
