@@ -133,7 +133,9 @@ def role_applications():
                 found.append((play["hosts"], _short(role["role"] if isinstance(role, dict) else role), "main"))
             for task in _walk(play.get("tasks")):
                 include = task.get("ansible.builtin.include_role") or task.get("ansible.builtin.import_role")
-                if include:
+                # _common is internal: its inputs are the including task's vars, not the inventory
+                # (tests/unit/roles/test_role_interfaces.py checks them).
+                if include and _short(include["name"]) != "_common":
                     entry = include.get("tasks_from", "main")
                     found.append((play["hosts"], _short(include["name"]), entry[:-4] if entry.endswith(".yml") else entry))
     unique = []
@@ -172,6 +174,13 @@ def _facts_task(name, facts, when):
     return {"name": name, "ansible.builtin.set_fact": values, "when": when}
 
 
+# Entry points whose required inputs a person gives on the command line (-e), not the
+# inventory: the values such a command line would carry.
+COMMAND_LINE_INPUTS = {
+    ("koji_ca", "person"): {"koji_ca_person": "alice", "koji_ca_person_csr": "/home/alice/alice.csr"},
+}
+
+
 def _role_play(pattern, role, entries, out_dir, render):
     """One play: the role's variables, its entry points' argument specs, its checks, its templates."""
     tasks = []
@@ -192,7 +201,8 @@ def _role_play(pattern, role, entries, out_dir, render):
                       "ansible.builtin.validate_argument_spec": {
                           "argument_spec": "{{ (lookup('ansible.builtin.file', %r) | from_yaml)"
                                            "['argument_specs'][%r]['options'] }}" % (specs_file, entry),
-                          "validate_args_context": {"type": "role", "name": role, "argument_spec_name": entry}}})
+                          "validate_args_context": {"type": "role", "name": role, "argument_spec_name": entry}},
+                      "vars": COMMAND_LINE_INPUTS.get((role, entry), {})})
     if "main" in entries:
         tasks.extend(_main_asserts(role))
         if (ROLES_DIR / role / "tasks" / "set_vars.yml").exists() and (ROLES_DIR / role / "tasks" / "preflight.yml").exists():
