@@ -13,12 +13,13 @@ records that it was notified).
 import os
 import pathlib
 import re
-import subprocess
 import sys
 import time
 
 import pytest
 import yaml
+
+from role_templating import run_playbook
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 COLLECTIONS = ROOT / "build" / "collections"
@@ -43,13 +44,7 @@ def _run(tmp_path, role, tasks_from, role_vars):
         "handlers": [{"name": "Reload Apache", "ansible.builtin.copy": {
             "content": "reloaded\n", "dest": str(tmp_path / "reloaded"), "mode": "0644"}}],
     }]))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), ANSIBLE_FORCE_COLOR="false",
-               ANSIBLE_NOCOLOR="1", ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
-               ANSIBLE_REMOTE_TEMP=str(tmp_path / "ansible-remote-tmp"))
-    ansible_playbook = pathlib.Path(sys.executable).with_name("ansible-playbook")
-    proc = subprocess.run([str(ansible_playbook), "-i", str(inventory), str(playbook)], cwd=str(tmp_path), env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
-    return proc.returncode, proc.stdout
+    return run_playbook(tmp_path, inventory, playbook)
 
 
 def _lockout(tmp_path, age_seconds):

@@ -18,6 +18,8 @@ import sys
 import pytest
 import yaml
 
+from role_templating import fake_posix_collection
+
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 ROLES = ROOT / "roles"
 COLLECTIONS = ROOT / "build" / "collections"
@@ -58,11 +60,7 @@ def _run(tmp_path, tasks, firewalld_state="active", extra_vars=None, check=False
     systemctl.write_text("#!/bin/sh\necho \"$*\" >> %s\necho %s\n[ %s = active ]\n"
                          % (tmp_path / "systemctl.log", firewalld_state, firewalld_state))
     systemctl.chmod(systemctl.stat().st_mode | stat.S_IEXEC)
-    posix = tmp_path / "fake" / "ansible_collections" / "ansible" / "posix"
-    (posix / "plugins" / "modules").mkdir(parents=True)
-    (posix / "meta").mkdir()
-    (posix / "meta" / "runtime.yml").write_text("---\nrequires_ansible: '>=2.9'\n")
-    (posix / "plugins" / "modules" / "firewalld.py").write_text(FAKE_FIREWALLD)
+    fake_posix_collection(tmp_path / "fake", FAKE_FIREWALLD)
     inventory = tmp_path / "inventory.yml"
     inventory.write_text(yaml.safe_dump({"all": {"hosts": {"localhost": {
         "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}))

@@ -19,19 +19,12 @@ import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
 
-from role_templating import trust_as_template, trusted
+from role_templating import TEMPLATE_OVERRIDES, load_yaml as _yaml, trust_as_template, trusted
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 ROLE = ROOT / "roles" / "koji_builder"
 KOJIRA = ROOT / "roles" / "kojira"
 OMIT = "__omit_place_holder__test"
-# The template module's Jinja settings.
-TEMPLATE_OVERRIDES = {"trim_blocks": True, "lstrip_blocks": False, "keep_trailing_newline": True}
-
-
-def _yaml(path):
-    with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
 
 
 def _truth(value):

@@ -14,7 +14,6 @@ import base64
 import datetime
 import importlib.util
 import json
-import os
 import pathlib
 import subprocess
 import sys
@@ -28,7 +27,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from role_templating import load_yaml, trust_as_template, trusted, walk_tasks
+from role_templating import load_yaml, run_playbook, trust_as_template, trusted, walk_tasks
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 ROLE = ROOT / "roles" / "koji_ca"
@@ -381,13 +380,8 @@ def _preflight(tmp_path, **role_vars):
         for part in ("set_vars.yml", "preflight.yml")]
     playbook.write_text(yaml.safe_dump([{"name": "Preflight", "hosts": HUB, "gather_facts": False,
                                          "tasks": include}]))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), ANSIBLE_FORCE_COLOR="false",
-               ANSIBLE_NOCOLOR="1", ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
-               ANSIBLE_REMOTE_TEMP=str(tmp_path / "ansible-remote-tmp"))
-    ansible_playbook = pathlib.Path(sys.executable).with_name("ansible-playbook")
-    proc = subprocess.run([str(ansible_playbook), "-i", str(inventory), str(playbook)], cwd=str(tmp_path), env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
-    return proc.returncode, " ".join(proc.stdout.split())
+    returncode, output = run_playbook(tmp_path, inventory, playbook)
+    return returncode, " ".join(output.split())
 
 
 def _listing(path):

@@ -20,7 +20,7 @@ import sys
 import pytest
 import yaml
 
-from role_templating import load_yaml
+from role_templating import load_yaml, run_playbook
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 ROLES = ROOT / "roles"
@@ -145,13 +145,7 @@ def _preflight(tmp_path, role, role_vars):
         "name": "Preflight", "hosts": "koji_hub", "gather_facts": False,
         "tasks": [{"name": "Include it", "ansible.builtin.include_role": {
             "name": role, "tasks_from": "preflight.yml"}, "vars": role_vars}]}]))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), ANSIBLE_FORCE_COLOR="false",
-               ANSIBLE_NOCOLOR="1", ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
-               ANSIBLE_REMOTE_TEMP=str(tmp_path / "ansible-remote-tmp"))
-    proc = subprocess.run([str(pathlib.Path(sys.executable).with_name("ansible-playbook")), "-i", str(inventory),
-                           str(playbook)], cwd=str(tmp_path), env=env, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, universal_newlines=True, check=False)
-    return proc.returncode, proc.stdout
+    return run_playbook(tmp_path, inventory, playbook)
 
 
 @needs_collection

@@ -28,7 +28,7 @@ import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
 
-from role_templating import trust_as_template, trusted
+from role_templating import fake_posix_collection, include_of, trust_as_template, trusted
 from test_firewall import FAKE_FIREWALLD, _opened, _run as _run_firewall
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
@@ -129,10 +129,7 @@ def test_the_listen_address_gives_the_port_and_whether_it_is_loopback_only(addre
 # ----- the firewall include of tasks/service.yml -----
 
 def _firewall_include():
-    tasks = yaml.safe_load((ROLE / "tasks" / "service.yml").read_text())
-    found = [t for t in tasks if (t.get("ansible.builtin.include_role") or {}).get("tasks_from") == "firewall.yml"]
-    assert len(found) == 1
-    return found[0]
+    return include_of(ROLE / "tasks" / "service.yml", "firewall.yml")
 
 
 def _role_play_vars(**overrides):
@@ -186,11 +183,7 @@ def _run_role(tmp_path, platform, run, overrides=None, check=False):
     bin_dir = tmp_path / "bin"
     if not bin_dir.exists():
         bin_dir.mkdir()
-        posix = tmp_path / "fake" / "ansible_collections" / "ansible" / "posix"
-        (posix / "plugins" / "modules").mkdir(parents=True)
-        (posix / "meta").mkdir()
-        (posix / "meta" / "runtime.yml").write_text("---\nrequires_ansible: '>=2.9'\n")
-        (posix / "plugins" / "modules" / "firewalld.py").write_text(FAKE_FIREWALLD)
+        fake_posix_collection(tmp_path / "fake", FAKE_FIREWALLD)
     systemctl = bin_dir / "systemctl"
     systemctl.write_text(FAKE_SYSTEMCTL % (work / "systemctl.log"))
     systemctl.chmod(systemctl.stat().st_mode | stat.S_IEXEC)

@@ -13,6 +13,7 @@ import pathlib
 import pytest
 import yaml
 
+from role_templating import include_of
 from test_firewall import COLLECTIONS, _opened, _run
 
 ROLE = pathlib.Path(__file__).resolve().parents[3] / "roles" / "koji_storage"
@@ -22,10 +23,7 @@ pytestmark = pytest.mark.skipif(not (COLLECTIONS / "ansible_collections" / "koji
 
 
 def _include():
-    tasks = yaml.safe_load((ROLE / "tasks" / "exports.yml").read_text())
-    found = [t for t in tasks if (t.get("ansible.builtin.include_role") or {}).get("tasks_from") == "firewall.yml"]
-    assert len(found) == 1
-    return found[0]
+    return include_of(ROLE / "tasks" / "exports.yml", "firewall.yml")
 
 
 def _play_vars(**overrides):
