@@ -225,10 +225,50 @@ def test_the_handler_includes_the_reload_tasks():
 def _rolling_play():
     plays = _yaml(ROOT / "playbooks" / "builders.yml")
     main = [p for p in plays if p.get("name") == "Koji builders"][0]
-    rolling = [p for p in plays if "kojiforge_kojid_reload_due" in str(p.get("hosts"))]
-    assert len(rolling) == 1
-    assert plays.index(rolling[0]) == len(plays) - 1
+    # builders.yml ends with kojid_reload.yml, which is that one play.
+    assert plays[-1].get("ansible.builtin.import_playbook") == "kojid_reload.yml"
+    rolling = _yaml(ROOT / "playbooks" / "kojid_reload.yml")
+    assert len(rolling) == 1 and "kojiforge_kojid_reload_due" in str(rolling[0].get("hosts"))
     return main, rolling[0]
+
+
+def test_koji_ca_records_a_deferred_kojid_reload_where_the_rolling_play_finds_it():
+    """koji_ca (certificate renewals) and koji_builder record a due reload in the same file and
+    group; the playbooks that run koji_ca on builders defer kojid's reload and end with the
+    rolling play (hub.yml only within site.yml, whose builders.yml ends with it)."""
+    ca_vars = _yaml(ROOT / "roles" / "koji_ca" / "vars" / "main.yml")
+    builder_vars = _yaml(ROLE / "vars" / "main.yml")
+    assert ca_vars["__koji_ca_kojid_reload_due_file"] == builder_vars["__koji_builder_reload_due_file"]
+    assert ca_vars["__koji_ca_kojid_reload_group"] == builder_vars["__koji_builder_reload_group"]
+    assert ca_vars["__koji_ca_kojid_reload_group"] in _yaml(ROOT / "playbooks" / "kojid_reload.yml")[0]["hosts"]
+    for name in ("builders.yml", "certificates.yml"):
+        plays = _yaml(ROOT / "playbooks" / name)
+        ca_plays = [p for p in plays if "kojiforge.koji.koji_ca" in str(p.get("roles"))]
+        assert ca_plays and all(p["vars"]["koji_ca_kojid_reload_deferred"] is True for p in ca_plays), name
+        assert plays[-1].get("ansible.builtin.import_playbook") == "kojid_reload.yml", name
+    hub_ca = [p for p in _yaml(ROOT / "playbooks" / "hub.yml") if "kojiforge.koji.koji_ca" in str(p.get("roles"))]
+    for site, deferred in ((True, True), (None, False)):
+        variables = {} if site is None else {"kojiforge_site_facts_gathered": site}
+        templar = Templar(loader=DataLoader(), variables=trusted(variables))
+        assert templar.template(trust_as_template(hub_ca[0]["vars"]["koji_ca_kojid_reload_deferred"])) is deferred
+
+
+@pytest.mark.parametrize("deferred", [False, True])
+def test_koji_ca_reloads_kojid_at_once_or_records_it(deferred):
+    handlers = _yaml(ROOT / "roles" / "koji_ca" / "handlers" / "main.yml")
+    reload_task = [h for h in handlers if h["name"].startswith("Reload or restart")][0]
+    record = [h for h in handlers if h["name"].startswith("Record that the running kojid")][0]
+    group = [h for h in handlers if h.get("ansible.builtin.group_by")][0]
+    services = {"kojid.service": {"state": "running"}, "httpd.service": {"state": "running"}}
+    templar = Templar(loader=DataLoader(), variables=trusted({
+        "koji_ca_kojid_reload_deferred": deferred, "__koji_ca_services_to_restart": ["kojid", "httpd"],
+        "ansible_facts": {"services": services}}))
+    reloaded = list(templar.template(trust_as_template(reload_task["loop"])))
+    assert reloaded == (["httpd"] if deferred else ["kojid", "httpd"])
+    for task in (record, group):
+        assert all(templar.template(trust_as_template("{{ %s }}" % c)) for c in task["when"]) is deferred
+    assert record["ansible.builtin.copy"]["dest"] == "{{ __koji_ca_kojid_reload_due_file }}"
+    assert group["ansible.builtin.group_by"]["key"] == "{{ __koji_ca_kojid_reload_group }}"
 
 
 def _play_templar(groups, hostvars):
