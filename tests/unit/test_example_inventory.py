@@ -374,7 +374,10 @@ def test_a_missing_variable_fails_the_check(tmp_path):
     inventory = _edited_inventory(tmp_path, "group_vars/all.yml", '\nkoji_web_secret: "{{ vault_koji_web_secret }}"\n', "\n")
     returncode, output, _out = run_example(tmp_path, "Debian12", inventory=inventory, roles=["koji_web"], render=False)
     assert returncode != 0, output[-3000:]
-    assert "koji_web_secret must be set" in failures(output), failures(output) or output[-3000:]
+    # The check is no_log: ansible-core 2.16 censors its message, later versions show it.
+    task = output.split("TASK [kojiforge.koji.koji_web : Require the web secret]", 1)[-1].split("\nTASK [", 1)[0]
+    assert "koji_web_secret must be set" in failures(task) or "censored" in failures(task), \
+        failures(output) or output[-3000:]
 
 
 @needs_collection
