@@ -59,7 +59,9 @@ def test_each_service_gets_the_state_that_keeps_its_work(os_family, apache):
 def test_the_handler_acts_on_the_changed_services_that_run():
     handler = _service_handler()
     assert handler["ansible.builtin.service"]["name"] == "{{ item }}"
-    assert handler["loop"] == "{{ __koji_ca_services_to_restart }}"
+    # kojid is left out when its reload is deferred to the rolling play
+    # (test_koji_builder_registration.py::test_koji_ca_reloads_kojid_at_once_or_records_it).
+    assert handler["loop"].startswith("{{ __koji_ca_services_to_restart | reject('in', ['kojid'] if koji_ca_kojid_reload_deferred")
     assert "== 'running'" in handler["when"]
     assert handler["listen"] == "koji_ca certificates changed"
 
