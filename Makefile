@@ -137,8 +137,8 @@ matrix: venv collection-link $(MATRIX_VENV)/bin/.installed ## sanity and unit te
 	PATH="$(MATRIX_VENV)/bin:$$PATH" pytest -p no:cacheprovider tests/unit tests/integration
 	$(call stage,matrix ansible-core $(MATRIX_CORE))
 
-# The scenarios that fit CI's time next to the real Koji lane; cluster, lifecycle and adoption run
-# by hand (make cluster, make lifecycle, make adoption) before an issue that touches roles or
+# The scenarios that fit CI's time next to the real Koji lane; cluster, lifecycle, adoption and
+# hubs run by hand (make cluster, make lifecycle, make adoption, make hubs) before an issue that touches roles or
 # playbooks is resolved.
 CI_SCENARIOS ?= koji_ca hub
 
@@ -157,6 +157,10 @@ lifecycle: venv collection-link testbed ## the lifecycle scenario (1.34.3 -> 1.3
 .PHONY: adoption
 adoption: venv collection-link testbed ## the adoption scenario (the site's CA and database, a hand-disabled builder: none overwritten)
 	MOLECULE_SCENARIOS=adoption pytest -p no:cacheprovider -rs -s tests/scenarios
+
+.PHONY: hubs
+hubs: venv collection-link testbed ## the hubs scenario (2 hubs, 2 web hosts, HAProxy; one hub stopped at a time)
+	MOLECULE_SCENARIOS=hubs pytest -p no:cacheprovider -rs -s tests/scenarios
 
 .PHONY: test
 test: testbed lint sanity matrix collection-link ## everything CI runs; one pytest summary at the end
