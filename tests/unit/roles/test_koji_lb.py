@@ -269,3 +269,31 @@ def test_every_task_has_a_name_and_the_template_is_validated():
     handlers = yaml.safe_load((ROLE / "handlers" / "main.yml").read_text(encoding="utf-8"))
     assert [h["name"] for h in handlers] == ["Reload HAProxy"]
     assert handlers[0]["ansible.builtin.systemd_service"]["state"] == "reloaded"
+
+
+@needs_collection
+def test_the_package_cache_entry_point_loads_its_os_variables_when_called_alone(tmp_path):
+    """koji_lb's install calls _common's package_cache entry point before any other _common step
+    (it used to need one to have loaded _common's OS variables). EL facts: nothing to refresh."""
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text(yaml.safe_dump({"all": {"hosts": {"lb.koji.example.com": {
+        "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}))
+    playbook = tmp_path / "cache.yml"
+    playbook.write_text(yaml.safe_dump([{
+        "name": "The package cache alone", "hosts": "all", "gather_facts": False, "tasks": [
+            {"name": "EL9's facts", "ansible.builtin.set_fact": {
+                "ansible_os_family": "RedHat", "ansible_distribution": "AlmaLinux",
+                "ansible_distribution_major_version": "9", "cacheable": True}},
+            [task for task in yaml.safe_load((ROLE / "tasks" / "install.yml").read_text(encoding="utf-8"))
+             if (task.get("ansible.builtin.include_role") or {}).get("tasks_from") == "package_cache.yml"][0],
+            {"name": "Show the flag", "ansible.builtin.debug": {"msg": "refresh={{ __common_package_cache_refresh }}"}},
+        ]}]))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), ANSIBLE_FORCE_COLOR="false",
+               ANSIBLE_NOCOLOR="1", ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
+               ANSIBLE_REMOTE_TEMP=str(tmp_path / "ansible-remote-tmp"))
+    proc = subprocess.run([str(pathlib.Path(sys.executable).with_name("ansible-playbook")), "-i", str(inventory),
+                           str(playbook)], cwd=str(tmp_path), env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, universal_newlines=True, check=False)
+    assert proc.returncode == 0, proc.stdout
+    assert '"msg": "refresh=False"' in proc.stdout, proc.stdout
+    assert "Package cache | Refresh the package lists when they are missing or old" in proc.stdout
