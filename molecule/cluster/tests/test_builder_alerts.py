@@ -152,7 +152,9 @@ def test_loaded_builder_pages_neither_as_down_nor_as_not_ready(hub, loaded_build
         alerts = _alerts(hub, BUILDER2)
         seen.append(alerts)
         assert not [a for a in alerts if a[0] in ("KojiBuilderNotReady", "KojiBuilderSilent")], seen
-        assert _query(hub, full_expr), "builder2 stopped being full during the watch: %r" % (hub_full(), last)
+        if not _query(hub, full_expr):
+            hub_full()
+            pytest.fail("builder2 stopped being full during the watch; the hub: %r" % (last,))
         time.sleep(5)
     # The rules did see it: as overloaded (pending for 30 minutes, then an info alert).
     assert ("KojiBuilderOverloaded", "pending") in _alerts(hub, BUILDER2) or \
