@@ -13,8 +13,10 @@ The metrics exporter (the kojiforge_metrics package, roles/koji_web/files/kojifo
 Data lives in ``hub.state.extra['tasks']`` (a TaskData) and is guarded by ``hub.state.lock``
 like everything else. Result shapes follow Koji 1.35's hub: ``listTasks`` returns the request
 as the XML text the hub stores unless ``opts['decode']``; ``getTaskInfo`` accepts one id or a
-list and returns None for unknown ids (strict=False); ``repo.queryQueue`` and
-``scheduler.getHostData`` keep their dotted names.
+list and returns None for unknown ids (strict=False); ``repo.queryQueue``,
+``scheduler.getHostData``, ``scheduler.getTaskRuns`` and ``scheduler.getTaskRefusals`` keep
+their dotted names. Scheduler runs and refusals are seeded (``add_task_run``, ``add_refusal``):
+the fake hub has no scheduler of its own.
 """
 
 import re
@@ -44,6 +46,8 @@ class TaskData(object):
         self.tagged = {}        # tag id -> set of build ids
         self.repo_queue = {}    # id -> repo request row
         self.host_data = {}     # host id -> data dict (kojid's maxjobs, methods)
+        self.task_runs = {}     # id -> {id, task_id, host_id, active, create_ts}
+        self.refusals = {}      # id -> {id, task_id, host_id, by_host, soft, msg, ts}
 
 
 def task_data(state):
@@ -159,15 +163,54 @@ def set_host_data(state, host, data):
         task_data(state).host_data[state.find_host(host)['id']] = dict(data)
 
 
+def add_task_run(state, task_id, host, active=True, create_ts=None):
+    """A scheduler run (Koji 1.34+): the scheduler assigned the task to the host; returns its id."""
+    with state.lock:
+        data = task_data(state)
+        run_id = len(data.task_runs) + 1
+        data.task_runs[run_id] = {
+            'id': run_id, 'task_id': task_id, 'host_id': state.find_host(host)['id'],
+            'active': active, 'create_ts': time.time() if create_ts is None else create_ts}
+        return run_id
+
+
+def add_refusal(state, task_id, host, soft=True, by_host=True, msg='', ts=None):
+    """A task refusal (Koji 1.34+), by the host or by the hub; returns its id. One per (task,
+    host), as the hub's upsert."""
+    with state.lock:
+        data = task_data(state)
+        host_id = state.find_host(host)['id']
+        for row in data.refusals.values():
+            if (row['task_id'], row['host_id']) == (task_id, host_id):
+                raise ValueError('task %s already refused by %s' % (task_id, host))
+        ref_id = len(data.refusals) + 1
+        data.refusals[ref_id] = {
+            'id': ref_id, 'task_id': task_id, 'host_id': host_id, 'by_host': by_host,
+            'soft': soft, 'msg': msg, 'ts': time.time() if ts is None else ts}
+        return ref_id
+
+
 def _ids(value):
     if value is None or isinstance(value, list):
         return value
     return [value]
 
 
+COMPARE = {'>': lambda a, b: a > b, '<': lambda a, b: a < b,
+           '>=': lambda a, b: a >= b, '<=': lambda a, b: a <= b, '!=': lambda a, b: a != b}
+
+
 def _match_clause(row, clause):
-    field, oper, value = clause
+    if len(clause) == 2:
+        # the hub's implicit operator: IN for a list, = otherwise
+        field, value = clause
+        oper = 'IN' if isinstance(value, (list, tuple)) else '='
+    else:
+        field, oper, value = clause
+        oper = oper.upper()
     have = row.get(field)
+    if oper in COMPARE:
+        return have is not None and COMPARE[oper](have, value)
     if oper == 'IS':
         return have is value or have == value
     if oper == 'IS NOT':
@@ -342,7 +385,50 @@ class TaskAPI(object):
         return [{'host_id': hid, 'data': dict(data[hid])} for hid in sorted(data)
                 if hostID is None or hid == hostID]
 
+    @staticmethod
+    def _view_rows(rows, fieldmap, default_fields, clauses, fields):
+        """A QueryView of the hub: clauses and fields checked against its field names."""
+        for clause in clauses or ():
+            if not isinstance(clause, (list, tuple)) or len(clause) not in (2, 3):
+                raise koji.ParameterError('Invalid clause: %s' % (clause,))
+            if clause[0] not in fieldmap:
+                raise koji.ParameterError('Invalid field for query %s' % clause[0])
+        fields = fields or default_fields
+        for field in fields:
+            if field not in fieldmap:
+                raise koji.ParameterError('Invalid field for query %s' % field)
+        return [dict((f, row[f]) for f in fields) for row in rows
+                if all(_match_clause(row, clause) for clause in clauses or ())]
+
+    def _joined(self, hub_state, row):
+        """A run or refusal row with the task and host fields the hub's views join in."""
+        task = task_data(hub_state).tasks.get(row['task_id'], {})
+        host = hub_state.hosts.get(row['host_id'], {})
+        return dict(row, method=task.get('method'), state=task.get('state'),
+                    owner=task.get('owner'), arch=task.get('arch'),
+                    channel_id=task.get('channel_id'), host_name=host.get('name'),
+                    host_ready=host.get('ready'))
+
+    def _scheduler_get_task_runs(self, hub_state, clauses=None, fields=None, opts=None):
+        runs = task_data(hub_state).task_runs
+        rows = [self._joined(hub_state, runs[rid]) for rid in sorted(runs)]
+        fieldmap = ('id', 'task_id', 'method', 'state', 'owner', 'arch', 'channel_id',
+                    'host_name', 'host_ready', 'host_id', 'active', 'create_ts')
+        result = self._view_rows(rows, fieldmap, ('id', 'task_id', 'host_id', 'active', 'create_ts'),
+                                 clauses, fields)
+        return apply_query_opts(result, opts)
+
+    def _scheduler_get_task_refusals(self, hub_state, clauses=None, fields=None):
+        refusals = task_data(hub_state).refusals
+        rows = [self._joined(hub_state, refusals[rid]) for rid in sorted(refusals)]
+        fieldmap = ('id', 'task_id', 'host_id', 'by_host', 'soft', 'msg', 'ts', 'method', 'state',
+                    'owner', 'arch', 'channel_id', 'host_name', 'host_ready')
+        return self._view_rows(rows, fieldmap, ('id', 'task_id', 'host_id', 'by_host', 'soft', 'msg', 'ts'),
+                               clauses, fields)
+
 
 # The fake hub registers a handler's public methods under their attribute names.
 setattr(TaskAPI, 'repo.queryQueue', TaskAPI._repo_query_queue)
 setattr(TaskAPI, 'scheduler.getHostData', TaskAPI._scheduler_get_host_data)
+setattr(TaskAPI, 'scheduler.getTaskRuns', TaskAPI._scheduler_get_task_runs)
+setattr(TaskAPI, 'scheduler.getTaskRefusals', TaskAPI._scheduler_get_task_refusals)

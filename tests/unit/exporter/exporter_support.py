@@ -15,7 +15,8 @@ import traceback
 from prometheus_client.parser import text_string_to_metric_families
 
 from fakehub import FakeHub
-from fakehub.api_tasks import TaskAPI, add_build, add_repo_request, add_task, set_host_data
+from fakehub.api_tasks import (TaskAPI, add_build, add_refusal, add_repo_request, add_task, add_task_run,
+                               set_host_data)
 from kojiforge_metrics.exporter import Exporter
 from kojiforge_metrics.settings import Settings
 
@@ -86,6 +87,23 @@ def seed(state, session):
     # id 10 is missing: a gap in the sequence
     add_task(state, "tagBuild", "default", "CLOSED", host="b1.example.com", request=[2, 1],
              create_ts=T0, start_ts=T0 + 1, completion_ts=T0 + 2, task_id=11)           # 11
+
+    # the scheduler's view (Koji 1.34+): b1 has an assigned and an open run, b2 an open one;
+    # task 7 was assigned by hand (no run), task 1's run has ended, task 11's is stale (the task
+    # finished before the scheduler's next pass ended it)
+    add_task_run(state, 5, "b1.example.com", create_ts=NOW - 30)
+    add_task_run(state, 6, "b1.example.com", create_ts=T0)
+    add_task_run(state, 8, "b2.example.com", create_ts=T0)
+    add_task_run(state, 1, "b1.example.com", active=False, create_ts=T0)
+    add_task_run(state, 11, "b2.example.com", create_ts=T0)
+    # refusals: b2 refused task 4 for now and let task 5's assignment time out (soft); the hub
+    # refused task 4 for b1 (arch, hard); b3's refusal is older than the exporter's window
+    add_refusal(state, 4, "b2.example.com", soft=True, by_host=True, msg="busy", ts=NOW - 60)
+    add_refusal(state, 5, "b2.example.com", soft=True, by_host=False, msg="assignment timeout",
+                ts=NOW - 300)
+    add_refusal(state, 4, "b1.example.com", soft=False, by_host=False, msg="automatic arch refusal",
+                ts=NOW - 100)
+    add_refusal(state, 5, "b3.example.com", soft=True, by_host=True, ts=NOW - 1000)
 
     add_repo_request(state, "f40-build", create_ts=NOW - 300)
     add_repo_request(state, "f40", create_ts=NOW - 100)

@@ -29,6 +29,19 @@ def _flag(value):
     return 'true' if value else 'false'
 
 
+def _add_scheduler(families, snap, host):
+    """The scheduler's view of one host (Koji 1.34+): nothing from a hub without it."""
+    name, hid = host['name'], host['id']
+    if snap.runs is not None:
+        for state, count in sorted(snap.runs[hid].items()):
+            families['koji_scheduler_active_runs'].add_metric([name, state], count)
+    if snap.refusals is not None:
+        for soft, count in sorted(snap.refusals[hid].items()):
+            families['koji_scheduler_task_refusals'].add_metric([name, _flag(soft)], count)
+    if hid in snap.methods:
+        families['koji_scheduler_host_methods'].add_metric([name], snap.methods[hid])
+
+
 def _new_families(source):
     """Empty metric families of the specs from ``source``, by name."""
     families = {}
@@ -367,6 +380,7 @@ class Exporter:
             families['koji_task_load'].add_metric([name], host['task_load'])
             families['koji_host_open_tasks'].add_metric([name], snap.open_per_host[host['id']])
             families['koji_host_max_jobs'].add_metric([name], snap.max_jobs[host['id']])
+            _add_scheduler(families, snap, host)
         for cid, channel in sorted(snap.channels.items(), key=lambda item: item[1]):
             enabled = [by_id[hid] for hid in snap.members.get(cid, ())
                        if hid in by_id and by_id[hid]['enabled']]

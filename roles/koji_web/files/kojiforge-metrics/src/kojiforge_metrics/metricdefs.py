@@ -78,6 +78,21 @@ METRICS = (
     MetricSpec('koji_host_max_jobs', GAUGE, HOST,
                'Most tasks the host runs at once (kojid maxjobs as reported to the scheduler, '
                'else the exporter\'s default_max_jobs).', SCRAPE),
+    # The hub's scheduler (Koji 1.34+; absent when the hub has no scheduler API).
+    MetricSpec('koji_scheduler_active_runs', GAUGE, ('host', 'state'),
+               'Task runs the hub\'s scheduler holds active for the host, by the task\'s '
+               'state: state="assigned" (handed to the host, not yet taken) or state="open" '
+               '(running). Tasks assigned by hand (override) have no run.', SCRAPE),
+    MetricSpec('koji_scheduler_task_refusals', GAUGE, ('host', 'soft'),
+               'Refusals of the host the hub holds that were made in the last 15 minutes: '
+               'soft="true" for a task the host may take later (kojid refused it for now, or '
+               'it did not take a task assigned to it), soft="false" for one it can never run '
+               '(method or arch). The hub forgets refusals of finished tasks and soft ones '
+               'after its SoftRefusalTimeout.', SCRAPE),
+    MetricSpec('koji_scheduler_host_methods', GAUGE, HOST,
+               'Task methods the host\'s kojid handles, as it reports them to the scheduler '
+               '(absent for a host that reported none: a kojid older than 1.34, or never '
+               'started).', SCRAPE),
     # Channels (CERN's names, plus the load needed for a per-channel capacity alert).
     MetricSpec('koji_enabled_hosts_count', GAUGE, CHANNEL,
                'Enabled hosts in the channel.', SCRAPE),

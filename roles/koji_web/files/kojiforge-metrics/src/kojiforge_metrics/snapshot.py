@@ -16,6 +16,17 @@ ACTIVE_REPO_REQUESTS = [['active', 'IS', True]]
 # the method label of waiting tasks whose (channel, method) the task walk has not seen yet
 OTHER_METHOD = 'other'
 
+# The scheduler's view (Koji 1.34+). Active runs: one per task the scheduler assigned that is
+# still ASSIGNED or OPEN, so at most the builders' maxjobs in all; the state label of each.
+RUN_STATES = ((ASSIGNED, 'assigned'), (OPEN, 'open'))
+ACTIVE_RUNS = [['active', True], ['state', 'IN', [state for state, _label in RUN_STATES]]]
+RUN_FIELDS = ['host_id', 'state']
+# Refusals made within this many seconds (the hub's default SoftRefusalTimeout): the hub drops
+# soft ones older than that and those of finished tasks itself, and the window bounds what one
+# scrape reads even when hard refusals pile up (getTaskRefusals has no count option).
+REFUSAL_WINDOW = 900
+REFUSAL_FIELDS = ['host_id', 'soft']
+
 
 # What a failed call inside a multicall raises: a koji error, or the bare fault when the hub's
 # fault code is not one koji knows.
@@ -72,6 +83,10 @@ class Snapshot:
         self.channels = {}              # channel id -> name
         self.members = {}               # channel id -> set of host ids
         self.max_jobs = {}              # host id -> maxjobs
+        # the scheduler's view (Koji 1.34+); None: a hub without that call
+        self.runs = None                # host id -> {'assigned': n, 'open': n}
+        self.refusals = None            # host id -> {soft (bool): n}, within REFUSAL_WINDOW
+        self.methods = {}               # host id -> task methods its kojid reported
         self.open_per_host = {}         # host id -> open tasks
         self.waiting = {}               # (channel, method) -> tasks
         self.in_progress = {}           # (channel, method, tag) -> tasks
@@ -94,6 +109,40 @@ def _host_max_jobs(host_data):
     return max_jobs
 
 
+def _host_methods(host_data):
+    """How many task methods each host's kojid handles, from scheduler.getHostData()."""
+    methods = {}
+    for entry in host_data or ():
+        data = entry.get('data') or {}
+        if isinstance(data, dict) and isinstance(data.get('methods'), list):
+            methods[entry['host_id']] = len(data['methods'])
+    return methods
+
+
+def _per_host(rows, hosts, key, values):
+    """Rows counted per (host id, key(row)), every known host and value present (0 included);
+    rows of hosts listHosts did not return are left out."""
+    counts = dict((host['id'], dict((value, 0) for value in values)) for host in hosts)
+    for row in rows:
+        value = key(row)
+        if row.get('host_id') in counts and value in values:
+            counts[row['host_id']][value] += 1
+    return counts
+
+
+def _fold_scheduler(snap, calls):
+    """Active runs and recent refusals per host; left None when the hub has no scheduler."""
+    runs = optional(calls['runs'])
+    if runs is not None:
+        labels = dict(RUN_STATES)
+        snap.runs = _per_host(runs, snap.hosts, lambda row: labels.get(row.get('state')),
+                              set(labels.values()))
+    refusals = optional(calls['refusals'])
+    if refusals is not None:
+        snap.refusals = _per_host(refusals, snap.hosts, lambda row: bool(row.get('soft')),
+                                  (True, False))
+
+
 def _count_waiting(multi, channel_ids, pairs):
     """countOnly calls for waiting tasks: per channel, and per (channel, method) seen before.
 
@@ -111,13 +160,16 @@ def _count_waiting(multi, channel_ids, pairs):
     return totals, by_pair
 
 
-def _queue_calls(multi, inputs):
+def _queue_calls(multi, inputs, now):
     """Put the scrape's calls into a multicall; returns name -> VirtualCall."""
     calls = {
         'hosts': multi.listHosts(),
         'channels': multi.listChannels(),
         'members': dict((cid, multi.listHosts(channelID=cid)) for cid in inputs.channel_ids),
         'host_data': multi.scheduler.getHostData(),
+        'runs': multi.scheduler.getTaskRuns(clauses=ACTIVE_RUNS, fields=RUN_FIELDS),
+        'refusals': multi.scheduler.getTaskRefusals(
+            clauses=[['ts', '>=', now - REFUSAL_WINDOW]], fields=REFUSAL_FIELDS),
         'waiting': _count_waiting(multi, inputs.channel_ids, inputs.waiting_pairs),
         # open tasks are few (at most the builders' maxjobs): list them, for the tag label
         'open': multi.listTasks(opts={'state': [OPEN], 'decode': True}),
@@ -178,9 +230,10 @@ def read_snapshot(session, inputs, now=None):
     ``inputs``: a ScrapeInputs. Raises HubUnavailable.
     """
     snap = Snapshot()
+    now = time.time() if now is None else now
     try:
         with session.multicall(strict=False) as multi:
-            calls = _queue_calls(multi, inputs)
+            calls = _queue_calls(multi, inputs, now)
         snap.hub_requests += 1
         snap.hosts = required(calls['hosts'])
         snap.channels = dict((c['id'], c['name']) for c in required(calls['channels']))
@@ -188,7 +241,9 @@ def read_snapshot(session, inputs, now=None):
         snap.members = _members(calls['members'])
         _read_new_channels(session, snap, set(snap.channels) - set(inputs.channel_ids),
                            calls['waiting'])
-        snap.max_jobs = _host_max_jobs(optional(calls['host_data'], []))
+        host_data = optional(calls['host_data'], [])
+        snap.max_jobs = _host_max_jobs(host_data)
+        snap.methods = _host_methods(host_data)
         for host in snap.hosts:
             snap.max_jobs.setdefault(host['id'], inputs.default_max_jobs)
             snap.open_per_host[host['id']] = 0
@@ -199,11 +254,11 @@ def read_snapshot(session, inputs, now=None):
         # requests' connection errors, TLS errors, timeouts, malformed answers
         raise HubUnavailable(f'{type(exc).__name__}: {exc}') from exc
     _fold_open(snap, open_tasks, inputs)
+    _fold_scheduler(snap, calls)
 
     length = optional(calls['repo_length'])
     if length is not None:
         snap.repo_queue_length = int(length)
         oldest = optional(calls['repo_oldest'], [])
-        now = time.time() if now is None else now
         snap.repo_max_wait = max(0.0, now - oldest[0]['create_ts']) if oldest else 0.0
     return snap
