@@ -124,7 +124,7 @@ $(MATRIX_VENV)/bin/.installed: requirements-dev.txt
 	$(PYTHON) -m venv $(MATRIX_VENV)
 	$(MATRIX_VENV)/bin/pip install --quiet --upgrade pip
 	$(MATRIX_VENV)/bin/pip install --quiet "ansible-core==$(MATRIX_CORE).*" "ansible==$(MATRIX_ANSIBLE).*" \
-	  $$(grep -E '^(pytest|pytest-testinfra|koji|prometheus_client|flit_core)[<>=]' requirements-dev.txt) \
+	  $$(grep -E '^(pytest|pytest-testinfra|koji|prometheus_client|flit_core|grafana-foundation-sdk)[<>=]' requirements-dev.txt) \
 	  $$(grep -E '^-e ' requirements-dev.txt)
 	touch $@
 
