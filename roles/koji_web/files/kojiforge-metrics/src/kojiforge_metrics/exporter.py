@@ -420,7 +420,7 @@ class Exporter:
                                                              cache_doc['last_success'], cache_doc['duration']))
                 self._set_source(name, REFRESH_HOST, 'following the refresh host at %s' % self.settings.refresh_url)
                 return True
-            why = 'its %s state is behind this exporter\'s' % name
+            why = 'its %s state cannot be taken (behind this exporter\'s, or unreadable)' % name
         self._set_source(name, HUB, why + ': refreshing from the hub')
         if name == COUNTS:
             # the counts' own refreshes keep their interval (the thread wakes more often)
