@@ -112,8 +112,9 @@ def restart_cost(hub, args, state_dir):
     from tests.fakehub.api_tasks import add_task  # pylint: disable=import-outside-toplevel
     before = run_child(hub.url, state_dir)
     report_start("first refresh after a start, no kept state (before)", before)
-    print("  kept state: %s" % ", ".join("%s %d bytes" % (name, os.path.getsize(os.path.join(state_dir, name)))
-                                        for name in sorted(os.listdir(state_dir))))
+    files = ["%s %d bytes" % (name, os.path.getsize(os.path.join(state_dir, name)))
+             for name in sorted(os.listdir(state_dir))]
+    print("  kept state: %s" % ", ".join(files))
     now = time.time()
     for _task in range(100):
         add_task(hub.state, "buildArch", "default", "CLOSED", request=[], create_ts=now - 100,
