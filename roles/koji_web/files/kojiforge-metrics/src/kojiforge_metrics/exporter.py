@@ -1,13 +1,17 @@
 """The exporter: per-scrape hub reads, background refresh threads, and the Prometheus collector."""
 
+import gzip
+import json
 import logging
 import threading
 import time
 
+import requests
+
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
-from . import metricdefs
+from . import metricdefs, state
 from .exposition import gzipped, joined, part_of, plain_text
 from .snapshot import CALL_ERRORS, HubUnavailable, ScrapeInputs, new_session, read_snapshot
 from .tagcounts import TagCounts, read_counts, read_counts_since
@@ -18,6 +22,12 @@ LOG = logging.getLogger('kojiforge_metrics')
 # the caches, named like the metric sources they feed (and the cache label's values)
 COUNTS = metricdefs.COUNTS
 TASKS = metricdefs.TASKS
+
+# Where a cache's figures come from (the koji_cache_source metric's source label): this
+# exporter's own hub reads, or the state of the refresh host it follows.
+HUB = 'hub'
+REFRESH_HOST = 'refresh_host'
+STATE_TYPE = 'application/json'
 
 # Exposition formats (prometheus_client's (encoder, content type) pairs) whose text of the cached
 # families is kept and rendered again after each refresh: the formats clients asked for, up to
@@ -84,12 +94,26 @@ class CacheState:
         self.errors = 0
 
 
+def fetch_state(settings):
+    """The refresh host's state document (parsed JSON), over HTTPS verified with the hub's CA."""
+    response = requests.get(settings.refresh_url, timeout=settings.timeout, verify=settings.serverca or True,
+                            headers={'Accept': STATE_TYPE, 'Accept-Encoding': 'gzip'})
+    response.raise_for_status()
+    return response.json()
+
+
 class Exporter:
     """Serves the metrics of one hub. One instance per process: its counters live in memory.
 
     Scrapes run on the WSGI threads, each with its own koji session; the two background threads
     (counts, tasks) have theirs, and the counts refresh one per parallel worker. Everything shared sits behind ``self._lock``, which is never
     held during a hub call.
+
+    With ``settings.state_dir`` the state of both caches is written there after each successful
+    refresh and read back when the exporter starts (state.py). With ``settings.refresh_url`` the
+    exporter follows another's: each refresh takes the state that exporter serves at its
+    ``/state`` endpoint (``state_body``), and reads the hub itself only while that one does not
+    answer or its state is stale.
 
     A scrape's hub read is served again for ``scrape_cache_ttl`` seconds: ``self._scrape_lock``
     lets one GET read the hub while concurrent ones wait for its result, so a flood of GETs
@@ -98,9 +122,10 @@ class Exporter:
 
     # pylint: disable=too-many-instance-attributes
 
-    def __init__(self, settings, session_factory=new_session, clock=time.time):
+    def __init__(self, settings, session_factory=new_session, clock=time.time, state_fetcher=fetch_state):
         """``clock`` gives the wall-clock time for ages and waits (tests fix it); durations
-        are measured with time.monotonic."""
+        are measured with time.monotonic. ``state_fetcher(settings)`` reads the refresh host's
+        state (followers only)."""
         self.settings = settings
         self._new_session = session_factory
         self._clock = clock
@@ -122,6 +147,15 @@ class Exporter:
         self._formats = {content_type: encoder}
         self._scrape_lock = threading.Lock()
         self._last_read = None  # (clock time, Snapshot or None, seconds): the last hub read
+        self._fetch_state = state_fetcher
+        first_source = REFRESH_HOST if settings.refresh_url else HUB
+        self._source = {COUNTS: first_source, TASKS: first_source}
+        self._docs = {}            # cache -> its state document (bytes), as kept and served
+        self._state_body = None    # (the documents it holds, body, gzipped body): /state's answer
+        self._follow_lock = threading.Lock()
+        self._followed = None      # (monotonic time, document or None, why not): the last fetch
+        if settings.state_dir:
+            self._load_state()
         for name in (TASKS, COUNTS):
             self._rerender(name)
         self.registry = CollectorRegistry(auto_describe=False)
@@ -177,7 +211,10 @@ class Exporter:
         return counts
 
     def refresh_counts(self):
-        """Re-read the per-tag and per-package counts that can have changed; True on success."""
+        """Re-read the per-tag and per-package counts that can have changed; True on success.
+        A follower takes them from the refresh host instead, when it can."""
+        if self.settings.refresh_url and self._follow(COUNTS):
+            return True
         began = time.monotonic()
         try:
             sessions = [self._background_session((COUNTS, worker))
@@ -193,10 +230,14 @@ class Exporter:
             self._counts = counts
         self._rerender(COUNTS)
         self._refreshed(COUNTS, began)
+        self._keep(COUNTS)
         return True
 
     def refresh_tasks(self):
-        """Walk the task ids seen since the last refresh; True on success."""
+        """Walk the task ids seen since the last refresh; True on success. A follower takes
+        the counters from the refresh host instead, when it can."""
+        if self.settings.refresh_url and self._follow(TASKS):
+            return True
         began = time.monotonic()
         session = self._background_session(TASKS)
         try:
@@ -226,6 +267,7 @@ class Exporter:
             return False
         self._rerender(TASKS)
         self._refreshed(TASKS, began)
+        self._keep(TASKS)
         return True
 
     def _loop(self, refresh, interval):
@@ -237,8 +279,11 @@ class Exporter:
         """Start the two background refresh threads (once)."""
         if self._threads:
             return
+        # a follower looks at the refresh host's counts as often as at its task counters
+        counts_interval = (self.settings.task_refresh_interval if self.settings.refresh_url
+                           else self.settings.count_refresh_interval)
         for name, refresh, interval in (
-                (COUNTS, self.refresh_counts, self.settings.count_refresh_interval),
+                (COUNTS, self.refresh_counts, counts_interval),
                 (TASKS, self.refresh_tasks, self.settings.task_refresh_interval)):
             thread = threading.Thread(target=self._loop, args=(refresh, interval),
                                       name='kojiforge-metrics-' + name)
@@ -251,6 +296,159 @@ class Exporter:
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout)
+
+    # -- kept state, and following the refresh host ------------------------------------------
+
+    def _keep(self, name):
+        """After a successful refresh: the cache's state document, served and written to disk."""
+        with self._lock:
+            cache = self._cache[name]
+            last_success, duration = cache.last_success, cache.duration
+            if name == TASKS:
+                data = state.tasks_data(self._tasks, self._channels)
+            else:
+                counts, full_at = self._counts, self._counts_full_at
+        if name == COUNTS:
+            data = state.counts_data(counts, full_at)   # never changed in place: no lock needed
+        self._keep_document(name, state.document(self.settings.server, name, data, last_success, duration))
+
+    def _keep_document(self, name, body):
+        with self._lock:
+            self._docs[name] = body
+        if self.settings.state_dir:
+            try:
+                state.write(self.settings.state_dir, name, body)
+            except OSError as exc:
+                LOG.warning('keeping the state of the %s cache in %s failed: %s', name,
+                            self.settings.state_dir, exc)
+
+    def _apply(self, name, doc, following):
+        """Take a cache's state document (parsed): from disk when the exporter starts, or from
+        the refresh host. False when it cannot be used (logged), or when ``following`` and it
+        would make a task counter go down."""
+        try:
+            data = doc['data']
+            if name == TASKS:
+                tasks, channels = state.tasks_from_data(data, self._tasks.buckets)
+            else:
+                counts, full_at = state.counts_from_data(data)
+                if full_at is None:
+                    counts.event = None   # no full pass known: the next refresh is one
+            last_success = None if doc['last_success'] is None else float(doc['last_success'])
+            duration = None if doc['duration'] is None else float(doc['duration'])
+        except (KeyError, TypeError, ValueError, AttributeError, state.StateError) as exc:
+            LOG.warning('ignoring a state of the %s cache that cannot be read: %r', name, exc)
+            return False
+        with self._lock:
+            if name == TASKS:
+                if following and not state.not_behind(tasks, self._tasks):
+                    return False
+                self._tasks = tasks
+                self._channels.update(channels)
+            else:
+                self._counts, self._counts_full_at = counts, full_at
+            self._cache[name].last_success = last_success
+            self._cache[name].duration = duration
+        self._rerender(name)
+        return True
+
+    def _load_state(self):
+        for name in (COUNTS, TASKS):
+            doc = state.read(self.settings.state_dir, self.settings.server, name)
+            if doc is not None and self._apply(name, doc, following=False):
+                with self._lock:
+                    self._docs[name] = state.document(self.settings.server, name, doc['data'],
+                                                      doc['last_success'], doc['duration'])
+                LOG.info('state of the %s cache read from %s: continuing from it', name, self.settings.state_dir)
+
+    def state_body(self, gzipped=False):
+        """What the ``/state`` endpoint serves: both caches' documents, as kept after the last
+        successful refreshes (JSON; the same anonymous hub data as the metrics)."""
+        with self._lock:
+            docs = (self._docs.get(COUNTS), self._docs.get(TASKS))
+            kept = self._state_body
+        if kept is None or kept[0][0] is not docs[0] or kept[0][1] is not docs[1]:
+            head = json.dumps({'format': state.FORMAT, 'server': self.settings.server, 'started': self._started},
+                              separators=(',', ':')).encode('utf-8')[:-1]
+            body = b'%s,"caches":{"counts":%s,"tasks":%s}}' % (head, docs[0] or b'null', docs[1] or b'null')
+            kept = (docs, body, gzip.compress(body, 6))
+            with self._lock:
+                self._state_body = kept
+        return kept[2] if gzipped else kept[1]
+
+    def _followed_state(self):
+        """The refresh host's state (parsed and checked), fetched at most once per half task
+        refresh interval for both threads; (document or None, why not)."""
+        with self._follow_lock:
+            now = time.monotonic()
+            if self._followed is not None and now - self._followed[0] < self.settings.task_refresh_interval / 2:
+                return self._followed[1], self._followed[2]
+            doc, why = None, None
+            try:
+                doc = self._fetch_state(self.settings)
+                if not isinstance(doc, dict) or doc.get('format') != state.FORMAT:
+                    raise state.StateError('not a state document of format %d' % state.FORMAT)
+                if doc.get('server') != self.settings.server:
+                    raise state.StateError('it follows the hub %r, not %r' % (doc.get('server'), self.settings.server))
+                if not isinstance(doc.get('caches'), dict) or not isinstance(doc.get('started'), (int, float)):
+                    raise state.StateError('no caches')
+            except Exception as exc:  # pylint: disable=broad-except
+                doc, why = None, 'the refresh host at %s did not answer with its state: %s' % (
+                    self.settings.refresh_url, exc)
+            self._followed = (now, doc, why)
+            return doc, why
+
+    def _stale(self, doc, name):
+        """Why the refresh host's state of cache ``name`` is not to be followed, or None."""
+        cache_doc = doc['caches'].get(name)
+        if cache_doc is not None:
+            try:
+                state.check(cache_doc, self.settings.server, name)
+            except state.StateError as exc:
+                return 'its %s state cannot be used: %s' % (name, exc)
+        since = doc['started']
+        if cache_doc is not None and isinstance(cache_doc.get('last_success'), (int, float)):
+            since = cache_doc['last_success']
+        interval = (self.settings.task_refresh_interval if name == TASKS
+                    else self.settings.count_refresh_interval)
+        age = self._clock() - since
+        if age > self.settings.follow_stale_intervals * interval:
+            return 'its %s state is %d s old' % (name, age)
+        return None
+
+    def _follow(self, name):
+        """A follower's refresh of cache ``name``: True when the refresh host's state served
+        (taken, or nothing new), False when this exporter must read the hub itself now."""
+        doc, why = self._followed_state()
+        if doc is not None:
+            why = self._stale(doc, name)
+        if why is None:
+            cache_doc = doc['caches'].get(name)
+            with self._lock:
+                same = (cache_doc is None or self._source[name] == REFRESH_HOST
+                        and cache_doc.get('last_success') == self._cache[name].last_success)
+            if same or self._apply(name, cache_doc, following=True):
+                if not same:
+                    self._keep_document(name, state.document(self.settings.server, name, cache_doc['data'],
+                                                             cache_doc['last_success'], cache_doc['duration']))
+                self._set_source(name, REFRESH_HOST, 'following the refresh host at %s' % self.settings.refresh_url)
+                return True
+            why = 'its %s state cannot be taken (behind this exporter\'s, or unreadable)' % name
+        self._set_source(name, HUB, why + ': refreshing from the hub')
+        if name == COUNTS:
+            # the counts' own refreshes keep their interval (the thread wakes more often)
+            with self._lock:
+                last = self._cache[COUNTS].last_success
+            if last is not None and self._clock() - last < self.settings.count_refresh_interval:
+                return True
+        return False
+
+    def _set_source(self, name, source, why):
+        with self._lock:
+            changed = self._source[name] != source
+            self._source[name] = source
+        if changed:
+            LOG.warning('%s cache: %s', name, why)
 
     # -- scrape -----------------------------------------------------------------------------
 
@@ -273,7 +471,7 @@ class Exporter:
 
     def _cache_state(self):
         with self._lock:
-            return dict((name, (s.last_success, s.duration, s.errors))
+            return dict((name, (s.last_success, s.duration, s.errors, self._source[name]))
                         for name, s in self._cache.items())
 
     def _cached_read(self):
@@ -399,12 +597,13 @@ class Exporter:
 
     def _add_cache_state(self, families, cache):
         now = self._clock()
-        for name, (last_success, duration, errors) in sorted(cache.items()):
+        for name, (last_success, duration, errors, source) in sorted(cache.items()):
             since = last_success if last_success is not None else self._started
             families['koji_cache_age_seconds'].add_metric([name], max(0.0, now - since))
             if duration is not None:
                 families['koji_cache_refresh_duration_seconds'].add_metric([name], duration)
             families['koji_cache_refresh_errors_total'].add_metric([name], errors)
+            families['koji_cache_source'].add_metric([name, source], 1)
 
     @staticmethod
     def _add_counts(families, counts):

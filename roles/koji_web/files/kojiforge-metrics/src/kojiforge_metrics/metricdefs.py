@@ -63,6 +63,11 @@ METRICS = (
                'Background refreshes of the cache that failed.', SCRAPE),
     MetricSpec('koji_tasks_last_seen_id', GAUGE, (),
                'Highest task id the finished-task counters have examined.', TASKS),
+    MetricSpec('koji_cache_source', GAUGE, ('cache', 'source'),
+               '1, with source="hub" when this exporter refreshes the cache from the hub itself, '
+               'source="refresh_host" when it takes the cache from the refresh host '
+               '(koji_web_metrics_refresh_host); a follower reads the hub only while that host '
+               'does not answer or its state is stale.', SCRAPE),
     # Builders (CERN's names).
     MetricSpec('koji_builders_update', GAUGE, ('host', 'enabled', 'ready'),
                'Last check-in of the host with the hub, Unix time (0 if it never checked in); '

@@ -28,7 +28,8 @@ class Settings:
                  task_refresh_interval=30.0, count_refresh_interval=600.0,
                  count_full_refresh_interval=21600.0,
                  multicall_batch=500, count_refresh_workers=2, task_scan_chunk=1000,
-                 default_max_jobs=10, task_history='all', gap_retries=5, scrape_cache_ttl=5.0):
+                 default_max_jobs=10, task_history='all', gap_retries=5, scrape_cache_ttl=5.0,
+                 state_dir=None, refresh_url=None, follow_stale_intervals=3):
         # pylint: disable=too-many-arguments
         if not server:
             raise ConfigError('server (the hub URL) is required')
@@ -42,7 +43,8 @@ class Settings:
                             ('multicall_batch', multicall_batch),
                             ('count_refresh_workers', count_refresh_workers),
                             ('task_scan_chunk', task_scan_chunk),
-                            ('default_max_jobs', default_max_jobs)):
+                            ('default_max_jobs', default_max_jobs),
+                            ('follow_stale_intervals', follow_stale_intervals)):
             if value <= 0:
                 raise ConfigError(f'{name} must be positive, not {value!r}')
         if scrape_cache_ttl < 0:
@@ -62,6 +64,13 @@ class Settings:
         self.gap_retries = int(gap_retries)
         # seconds a scrape's hub read is served again before the next GET reads the hub anew
         self.scrape_cache_ttl = float(scrape_cache_ttl)
+        # where the background state is kept across restarts (None: not kept)
+        self.state_dir = state_dir or None
+        # the refresh host's state endpoint (.../metrics/state): set, this exporter follows it
+        # rather than refreshing from the hub; None: it refreshes by itself
+        self.refresh_url = refresh_url or None
+        # a followed state older than this many refresh intervals is stale: refresh by itself
+        self.follow_stale_intervals = int(follow_stale_intervals)
 
     def koji_opts(self):
         """Options for koji.ClientSession: anonymous, bounded, no ten-minute retry loops."""
@@ -79,8 +88,9 @@ class Settings:
 
 _FLOATS = ('timeout', 'task_refresh_interval', 'count_refresh_interval', 'count_full_refresh_interval',
            'scrape_cache_ttl')
-_INTS = ('multicall_batch', 'count_refresh_workers', 'task_scan_chunk', 'default_max_jobs', 'gap_retries')
-_STRINGS = ('server', 'serverca', 'cert', 'task_history')
+_INTS = ('multicall_batch', 'count_refresh_workers', 'task_scan_chunk', 'default_max_jobs', 'gap_retries',
+         'follow_stale_intervals')
+_STRINGS = ('server', 'serverca', 'cert', 'task_history', 'state_dir', 'refresh_url')
 
 
 def load_settings(path):

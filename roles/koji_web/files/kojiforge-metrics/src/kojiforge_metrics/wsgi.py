@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 from prometheus_client import make_wsgi_app
 from prometheus_client.exposition import choose_encoder, gzip_accepted
 
-from kojiforge_metrics.exporter import Exporter
+from kojiforge_metrics.exporter import STATE_TYPE, Exporter
 from kojiforge_metrics.settings import ConfigError, config_path, load_settings
 
 LOG = logging.getLogger('kojiforge_metrics')
@@ -21,6 +21,8 @@ _EXPORTER_LOCK = threading.Lock()
 _WARNED = []
 
 METHODS = ('GET', 'HEAD')
+# Below the mount point: the background state the other web hosts follow (JSON).
+STATE_PATH = '/state'
 
 
 def _respond(environ, start_response, status, headers, body):
@@ -56,6 +58,9 @@ def make_application(exporter):
     rather than once per GET (``Exporter.render``): prometheus_client's app would render the
     ~30,000 cached series of CERN's scale on every scrape. Around both: GET and HEAD only, a
     Content-Length, and the warning when the server runs several processes.
+
+    ``<mount point>/state`` serves the exporter's background state instead (``Exporter.state_body``,
+    gzipped when the client accepts it): what the other web hosts' exporters follow.
     """
     library_app = make_wsgi_app(exporter.registry)
 
@@ -67,10 +72,13 @@ def make_application(exporter):
             _WARNED.append(True)
             LOG.warning('kojiforge_metrics runs in several processes: counters will jump '
                         'between them; mount it in one dedicated mod_wsgi daemon process')
+        compress = gzip_accepted(environ.get('HTTP_ACCEPT_ENCODING'))
+        if environ.get('PATH_INFO', '').rstrip('/') == STATE_PATH:
+            headers = [('Content-Type', STATE_TYPE)] + ([('Content-Encoding', 'gzip')] if compress else [])
+            return _respond(environ, start_response, '200 OK', headers, exporter.state_body(gzipped=compress))
         if 'name[]' in parse_qs(environ.get('QUERY_STRING', '')):
             return _respond(environ, start_response, *_library_answer(library_app, environ))
         encoder, content_type = choose_encoder(environ.get('HTTP_ACCEPT'))
-        compress = gzip_accepted(environ.get('HTTP_ACCEPT_ENCODING'))
         body = exporter.render((encoder, content_type), gzip=compress)
         headers = [('Content-Type', content_type)]
         if compress:
