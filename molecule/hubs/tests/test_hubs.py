@@ -109,6 +109,55 @@ def test_every_web_host_serves_koji_web_and_metrics(hosts):
         assert "\nkoji_up 1.0" in metrics_page(hosts[web], name)
 
 
+def _series(page, *names):
+    """The samples of the families named, as {line without value: value}."""
+    found = {}
+    for line in page.splitlines():
+        if line.startswith(names):
+            key, _, value = line.rpartition(" ")
+            found[key] = value
+    return found
+
+
+def test_the_web_hosts_serve_the_refresh_hosts_figures(hosts):
+    """web1 (koji_web_metrics_refresh_host) reads the counts and the task history from the hub;
+    web2 takes them from web1's /metrics/state and serves the same figures."""
+    conf = hosts["web2"].file("/etc/kojiweb/metrics.conf").content_string
+    assert "refresh_url = https://web1.%s/metrics/state" % DOMAIN in conf, conf
+    assert "refresh_url" not in hosts["web1"].file("/etc/kojiweb/metrics.conf").content_string
+    per_tag = ("koji_packages_per_tag{", "koji_builds_per_tag{")
+
+    def same_figures():
+        pages = {web: metrics_page(hosts[web], "%s.%s" % (web, DOMAIN)) for web in ("web1", "web2")}
+        following = ('koji_cache_source{cache="counts",source="refresh_host"} 1.0' in pages["web2"]
+                     and 'koji_cache_source{cache="tasks",source="refresh_host"} 1.0' in pages["web2"])
+        counts = {web: _series(page, *per_tag) for web, page in pages.items()}
+        return following and counts["web1"] and counts["web1"] == counts["web2"] and counts
+    counts = wait_for("web2 follows web1 and serves its per-tag figures", same_figures, timeout=240)
+    assert any(key.startswith('koji_packages_per_tag{tag="%s"}' % BUILD_TAG) for key in counts["web2"]), counts
+    page = metrics_page(hosts["web1"], "web1.%s" % DOMAIN)
+    assert 'koji_cache_source{cache="counts",source="hub"} 1.0' in page
+    # The refresh host keeps its state for the next Apache restart.
+    for name in ("counts.json", "tasks.json"):
+        state = hosts["web1"].file("/var/lib/kojiforge-metrics/" + name)
+        assert state.exists and state.user == "koji-metrics", name
+
+
+def test_an_apache_restart_starts_the_exporter_from_its_kept_state(hosts):
+    web1 = hosts["web1"]
+    logs = "/var/log/apache2/*error*.log"
+    marker = "state of the counts cache read from"
+    before = int(web1.run("cat %s | grep -c %s || true" % (logs, quote(marker))).stdout.strip() or 0)
+    last_seen = _series(metrics_page(web1, "web1.%s" % DOMAIN), "koji_tasks_last_seen_id")
+    assert web1.run("systemctl restart apache2").rc == 0
+    page = metrics_page(web1, "web1.%s" % DOMAIN)
+    wait_for("the restarted exporter says it read its kept state",
+             lambda: int(web1.run("cat %s | grep -c %s || true" % (logs, quote(marker))).stdout.strip() or 0) > before,
+             timeout=60)
+    after = _series(page, "koji_tasks_last_seen_id")
+    assert float(after["koji_tasks_last_seen_id"]) >= float(last_seen["koji_tasks_last_seen_id"]), (last_seen, after)
+
+
 def _site_works(hosts, label):
     """The CLI, kojid, kojira with the createrepo builder, koji-web and /metrics, through the
     load balancer; returns the seconds each check took."""

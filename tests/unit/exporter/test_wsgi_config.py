@@ -1,6 +1,7 @@
 """The mod_wsgi entry point: configuration file lookup, background threads, errors."""
 
 import ast
+import logging
 import io
 import pathlib
 import time
@@ -107,3 +108,25 @@ def test_missing_config_file(tmp_path):
 def test_python39_syntax(path):
     """EL9's /usr/bin/python3 is 3.9: no syntax newer than that (match, X | Y unions...)."""
     ast.parse(path.read_text(encoding="utf-8"), filename=str(path), feature_version=(3, 9))
+
+
+def test_log_lines_reach_stderr_from_info_up(capsys):
+    """mod_wsgi writes stderr to Apache's error log: the exporter's INFO lines (the state it
+    started from, full or incremental counts) must get there, and a handler set by the
+    embedding application is kept."""
+    logger = logging.getLogger('kojiforge_metrics.test_log_lines')
+    try:
+        wsgi._log_to_stderr(logger)  # pylint: disable=protected-access
+        logger.info('state of the counts cache read')
+        logger.debug('not shown')
+        err = capsys.readouterr().err
+        assert 'kojiforge_metrics INFO: state of the counts cache read' in err
+        assert 'not shown' not in err
+        own = logging.NullHandler()
+        other = logging.getLogger('kojiforge_metrics.test_log_lines_own')
+        other.addHandler(own)
+        wsgi._log_to_stderr(other)  # pylint: disable=protected-access
+        assert other.handlers == [own]
+    finally:
+        logger.handlers.clear()
+        logging.getLogger('kojiforge_metrics.test_log_lines_own').handlers.clear()

@@ -88,10 +88,24 @@ def make_application(exporter):
     return serve
 
 
+def _log_to_stderr(logger=LOG):
+    """The exporter's log lines (a start from the kept state or from nothing, a full or an
+    incremental count, the refresh host followed or not, failures) on stderr, which mod_wsgi
+    writes to Apache's error log: without a handler Python would drop every line below WARNING.
+    A handler the embedding application added is kept."""
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter('kojiforge_metrics %(levelname)s: %(message)s'))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
 def _exporter(environ):
     global _EXPORTER  # pylint: disable=global-statement
     with _EXPORTER_LOCK:
         if _EXPORTER is None:
+            _log_to_stderr()
             exporter = Exporter(load_settings(config_path(environ)))
             exporter.start()
             _EXPORTER = exporter
