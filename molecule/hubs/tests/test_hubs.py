@@ -13,15 +13,17 @@ import time
 import pytest
 
 from conftest import DOMAIN, inventory
-from deployed_koji import (KOJI_CA, hosts_by_name, http_get, koji, metrics_page, quote, recap,
-                           changed_tasks, regen_repo, run_playbook, wait_for)
+from conftest import ROOT
+from deployed_koji import (KOJI_CA, Timings, changed_tasks, hosts_by_name, http_get, koji, metrics_page,
+                           quote, recap, regen_repo, run_playbook, wait_for)
 
 HUB_URL = "https://koji.%s/kojihub" % DOMAIN
 WEB_URL = "https://kojiweb.%s/koji" % DOMAIN
 FILES_URL = "http://koji.%s/kojifiles" % DOMAIN
 BUILDER1 = "builder1.%s" % DOMAIN
 BUILD_TAG = "kfh-build"
-TIMINGS = []
+# What the tests leave for the report: how long each check took with a hub stopped.
+TIMINGS = Timings(ROOT / "build" / "molecule-logs" / "hubs-timings.txt")
 
 
 def direct_call(host, url, method, *args):
@@ -205,8 +207,8 @@ def test_the_site_works_with_one_hub_stopped(hosts, down, up):
         start = hosts[down].run("systemctl start apache2")
     assert start.rc == 0, start.stderr
     wait_for("HAProxy sees %s up again" % down, lambda: hub_states(lb, down) == {"UP"}, timeout=60)
-    TIMINGS.append((down, took))
-    print("with %s stopped: %s" % (down, ", ".join("%s %.1f s" % kv for kv in took.items())))
+    for label, seconds in took.items():
+        TIMINGS.record("%s stopped: %s" % (down, label), seconds)
 
 
 def test_the_files_url_reaches_the_hubs_volume(hosts):
@@ -220,4 +222,4 @@ def test_zz_site_yml_again_changes_nothing(hosts):
     assert rc == 0, output[-3000:]
     changed = {host: counts["changed"] for host, counts in recap(output).items() if counts["changed"]}
     assert not changed, "changed: %s\n%s" % (changed, "\n".join(changed_tasks(output)))
-    print("site.yml again: %.0f s, no change" % seconds)
+    TIMINGS.record("site.yml again, no change", seconds)
