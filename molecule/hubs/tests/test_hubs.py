@@ -12,8 +12,7 @@ import time
 
 import pytest
 
-from conftest import DOMAIN, inventory
-from conftest import ROOT
+from conftest import DOMAIN, ROOT, inventory
 from deployed_koji import (KOJI_CA, Timings, changed_tasks, hosts_by_name, http_get, koji, metrics_page,
                            quote, recap, regen_repo, run_playbook, wait_for)
 
