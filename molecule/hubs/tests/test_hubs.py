@@ -115,7 +115,7 @@ def _series(page, *names):
     found = {}
     for line in page.splitlines():
         if line.startswith(names):
-            key, _, value = line.rpartition(" ")
+            key, value = line.rsplit(" ", 1)
             found[key] = value
     return found
 
