@@ -175,6 +175,10 @@ def test_database_certificate_is_a_server_certificate_for_the_name_the_hub_conne
     on_hub_host["group_names"] = ["koji_hub", "koji_web"]
     others = _ca_value("RedHat", "__koji_ca_certificates", **on_hub_host)
     assert "postgresql" not in [entry["name"] for entry in others]
+    # Nor a database the site manages (its server has its own certificate), nor one without TLS.
+    for setting in ({"koji_db_manage_server": False}, {"koji_db_tls": False}):
+        unused = _ca_value("RedHat", "__koji_ca_certificates", **_on_db_host("RedHat", koji_ca_fqdn=DB_HOST, **setting))
+        assert "postgresql" not in [entry["name"] for entry in unused], setting
 
 
 def test_postgresql_reads_a_key_only_postgres_can_read_copied_on_the_host():
