@@ -21,6 +21,8 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
 
 from role_templating import TEMPLATE_OVERRIDES, COLLECTIONS, trust_as_template, trusted
+from several_hubs_site import SITE_URLS as HUBS_URLS
+from several_hubs_site import TWO_HUBS as HUBS
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 ROLE = ROOT / "roles" / "koji_lb"
@@ -28,15 +30,6 @@ ROLE = ROOT / "roles" / "koji_lb"
 needs_collection = pytest.mark.skipif(not (COLLECTIONS / "ansible_collections" / "kojiforge" / "koji").exists(),
                                       reason="run `make collection-link` first")
 
-# The `hubs` scenario's shape (/tmp/s10-interfaces.md): the load balancer answers two names.
-HUBS = {
-    "koji_lb": ["koji.kojihubs.test"],
-    "koji_hub": ["hub1.kojihubs.test", "hub2.kojihubs.test"],
-    "koji_web": ["web1.kojihubs.test", "web2.kojihubs.test"],
-    "koji_db": ["db.kojihubs.test"],
-    "kojira": ["db.kojihubs.test"],
-}
-HUBS_URLS = {"koji_hub_url": "https://koji.kojihubs.test/kojihub", "koji_web_url": "https://kojiweb.kojihubs.test/koji"}
 # Hub and web on the same two hosts, one name (the load balancer's inventory name, the default).
 ONE_NAME = {
     "koji_lb": ["lb.koji.example.com"],

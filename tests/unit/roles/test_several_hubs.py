@@ -22,6 +22,7 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
 
 from role_templating import COLLECTIONS, load_yaml, trust_as_template, trusted, walk_tasks
+from several_hubs_site import SITE_URLS, TWO_HUBS
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 ROLES = ROOT / "roles"
@@ -38,15 +39,6 @@ ONE_HUB = {
 }
 # One hub, the web frontend on a host of its own (today's defaults: each URL names its host).
 SEPARATE_WEB = dict(ONE_HUB, koji_web=["web.koji.example.com"])
-TWO_HUBS = {
-    "koji_lb": ["koji.kojihubs.test"],
-    "koji_db": ["db.kojihubs.test"],
-    "koji_hub": ["hub1.kojihubs.test", "hub2.kojihubs.test"],
-    "koji_web": ["web1.kojihubs.test", "web2.kojihubs.test"],
-    "kojira": ["db.kojihubs.test"],
-    "koji_builders": ["builder1.kojihubs.test"],
-}
-SITE_URLS = {"koji_hub_url": "https://koji.kojihubs.test/kojihub", "koji_web_url": "https://kojiweb.kojihubs.test/koji"}
 
 
 def _every(groups):
