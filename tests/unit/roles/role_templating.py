@@ -46,15 +46,16 @@ TEMPLATE_OVERRIDES = {"trim_blocks": True, "lstrip_blocks": False, "keep_trailin
 COLLECTIONS = pathlib.Path(__file__).resolve().parents[3] / "build" / "collections"
 
 
-def run_playbook(tmp_path, inventory, playbook, extra_env=None):
-    """ansible-playbook of this venv on the collection link, its temporary folders in tmp_path:
-    (return code, output)."""
+def run_playbook(tmp_path, inventory, playbook, extra_env=None, extra_args=()):
+    """ansible-playbook of this venv on the collection link, its temporary folders in tmp_path
+    (extra_args after the playbook, e.g. --check): (return code, output)."""
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), ANSIBLE_FORCE_COLOR="false",
                ANSIBLE_NOCOLOR="1", ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
                ANSIBLE_REMOTE_TEMP=str(tmp_path / "ansible-remote-tmp"))
     env.update(extra_env or {})
     ansible_playbook = pathlib.Path(sys.executable).with_name("ansible-playbook")
-    proc = subprocess.run([str(ansible_playbook), "-i", str(inventory), str(playbook)], cwd=str(tmp_path), env=env,
+    proc = subprocess.run([str(ansible_playbook), "-i", str(inventory), str(playbook)] + list(extra_args),
+                          cwd=str(tmp_path), env=env,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
     return proc.returncode, proc.stdout
 

@@ -9,10 +9,8 @@ is written. No HAProxy here: `haproxy -c` runs in the role (the template task's 
 the lead's `hubs` scenario.
 """
 
-import os
 import pathlib
 import re
-import subprocess
 import sys
 
 import pytest
@@ -20,7 +18,7 @@ import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
 
-from role_templating import TEMPLATE_OVERRIDES, COLLECTIONS, trust_as_template, trusted
+from role_templating import TEMPLATE_OVERRIDES, COLLECTIONS, run_playbook, trust_as_template, trusted
 from several_hubs_site import SITE_URLS as HUBS_URLS
 from several_hubs_site import TWO_HUBS as HUBS
 
@@ -211,14 +209,8 @@ def _preflight(tmp_path, groups, lb_vars=None, check=False):
         "vars": {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"},
         "tasks": [{"name": "Preflight", "ansible.builtin.include_role": {
             "name": "kojiforge.koji.koji_lb", "tasks_from": "preflight.yml"}}]}]))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), ANSIBLE_FORCE_COLOR="false",
-               ANSIBLE_NOCOLOR="1", ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
-               ANSIBLE_REMOTE_TEMP=str(tmp_path / "ansible-remote-tmp"))
     # --check as a site's dry run gives it (a play's check_mode leaves ansible_check_mode false).
-    command = [str(pathlib.Path(sys.executable).with_name("ansible-playbook")), "-i", str(inventory), str(playbook)]
-    proc = subprocess.run(command + (["--check"] if check else []), cwd=str(tmp_path), env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
-    return proc.returncode, proc.stdout
+    return run_playbook(tmp_path, inventory, playbook, extra_args=["--check"] if check else [])
 
 
 @needs_collection
@@ -281,12 +273,7 @@ def test_the_package_cache_entry_point_loads_its_os_variables_when_called_alone(
              if (task.get("ansible.builtin.include_role") or {}).get("tasks_from") == "package_cache.yml"][0],
             {"name": "Show the flag", "ansible.builtin.debug": {"msg": "refresh={{ __common_package_cache_refresh }}"}},
         ]}]))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), ANSIBLE_FORCE_COLOR="false",
-               ANSIBLE_NOCOLOR="1", ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
-               ANSIBLE_REMOTE_TEMP=str(tmp_path / "ansible-remote-tmp"))
-    proc = subprocess.run([str(pathlib.Path(sys.executable).with_name("ansible-playbook")), "-i", str(inventory),
-                           str(playbook)], cwd=str(tmp_path), env=env, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, universal_newlines=True, check=False)
-    assert proc.returncode == 0, proc.stdout
-    assert '"msg": "refresh=False"' in proc.stdout, proc.stdout
-    assert "Package cache | Refresh the package lists when they are missing or old" in proc.stdout
+    returncode, output = run_playbook(tmp_path, inventory, playbook)
+    assert returncode == 0, output
+    assert '"msg": "refresh=False"' in output, output
+    assert "Package cache | Refresh the package lists when they are missing or old" in output

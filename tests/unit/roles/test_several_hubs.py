@@ -11,9 +11,7 @@
   the roles' task files have them.
 """
 
-import os
 import pathlib
-import subprocess
 import sys
 
 import pytest
@@ -21,7 +19,7 @@ import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
 
-from role_templating import COLLECTIONS, load_yaml, trust_as_template, trusted, walk_tasks
+from role_templating import COLLECTIONS, load_yaml, run_playbook, trust_as_template, trusted, walk_tasks
 from several_hubs_site import SITE_URLS, TWO_HUBS
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
@@ -195,13 +193,8 @@ def run_check(tmp_path, role, task, groups, host, inventory_vars=None):
     playbook = tmp_path / "check.yml"
     playbook.write_text(yaml.safe_dump([{"name": "The check", "hosts": host, "gather_facts": False,
                                          "vars": play_vars, "tasks": [task]}]))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), ANSIBLE_FORCE_COLOR="false",
-               ANSIBLE_NOCOLOR="1", ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
-               ANSIBLE_REMOTE_TEMP=str(tmp_path / "ansible-remote-tmp"))
-    proc = subprocess.run([str(pathlib.Path(sys.executable).with_name("ansible-playbook")), "-i", str(inventory),
-                           str(playbook)], cwd=str(tmp_path), env=env, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, universal_newlines=True, check=False)
-    return proc.returncode, " ".join(proc.stdout.split())
+    returncode, output = run_playbook(tmp_path, inventory, playbook)
+    return returncode, " ".join(output.split())
 
 
 HUB_CHECK = "Require the load balancer's name in the URLs of a site with several hubs"
