@@ -32,6 +32,7 @@ from ansible_collections.kojiforge.koji.plugins.module_utils.koji_inheritance im
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_params import split_arches
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_reads import Reads
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_validation import Validator
+from ansible_collections.kojiforge.koji.plugins.module_utils.koji_yaml import dump
 
 # The object kinds, in the order playbooks/config.yml applies them.
 KINDS = ('external_repos', 'channels', 'users', 'hosts', 'tags', 'targets')
@@ -506,6 +507,21 @@ class HubExport:
                             'a new hub may not store it here (Koji stores none that changes '
                             'nothing)' % (group, above))
         return dict(sorted(groups.items()))
+
+
+FILE_HEADER = (
+    '# Exported from Koji by kojiforge.koji.koji_export (playbooks/export.yml): one object per\n'
+    "# entry, with only what differs from the modules' defaults. Apply with playbooks/config.yml\n"
+    "# (koji_<list>_src) or the module's src option.\n")
+
+
+def as_files(declarations, unsupported):
+    """The YAML files playbooks/export.yml writes: <kind>.yml holding {koji_<kind>: list}, and
+    unsupported.yml."""
+    files = dict(('%s.yml' % kind, dump({'koji_%s' % kind: items}, FILE_HEADER))
+                 for kind, items in declarations.items())
+    files['unsupported.yml'] = dump({'koji_export_unsupported': unsupported}, FILE_HEADER)
+    return files
 
 
 def export_hub(conn, kinds, patterns, names):

@@ -53,6 +53,16 @@ options:
         every kind exported. Not set exports every object.
     type: list
     elements: str
+  output:
+    description:
+      - V(declarations) returns the lists as data (RV(declarations)).
+      - V(files) returns them as the text of the YAML files C(playbooks/export.yml) writes
+        (RV(files)), made by the module itself in a stable layout. A site's tags are a
+        megabyte of YAML, which Ansible's C(to_nice_yaml) takes many seconds to write; the
+        module host needs no YAML library either.
+    type: str
+    choices: [declarations, files]
+    default: declarations
 notes:
   - Users are the hub's normal users; the users of hosts are exported as hosts, user groups
     are reported.
@@ -99,7 +109,7 @@ declarations:
     - The declarations, one list per kind asked for, in the list form of the kind's module
       (C(tags) for M(kojiforge.koji.koji_tag)'s O(kojiforge.koji.koji_tag#module:tags) and so
       on).
-  returned: success
+  returned: O(output=declarations)
   type: dict
   sample:
     tags:
@@ -112,6 +122,15 @@ declarations:
       - name: el9-candidate
         build_tag: el9-build
         dest_tag: el9-candidate
+files:
+  description:
+    - With O(output=files), the YAML files, by file name - C(<kind>.yml) holding a mapping
+      with one key, C(koji_<kind>), whose value is the list (what O(kojiforge.koji.koji_tag#module:src)
+      and C(koji_<kind>_src) of C(playbooks/config.yml) take), and C(unsupported.yml).
+  returned: O(output=files)
+  type: dict
+  sample:
+    targets.yml: "# Exported from Koji ...\nkoji_targets:\n  - name: el9-candidate\n ..."
 unsupported:
   description:
     - What the declarations cannot express or the modules would not recreate on a new hub,
@@ -174,7 +193,9 @@ from ansible_collections.kojiforge.koji.plugins.module_utils.koji_connection imp
     KojiConnection, connection_argument_spec,
 )
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_errors import KojiModuleError
-from ansible_collections.kojiforge.koji.plugins.module_utils.koji_export import KINDS, export_hub
+from ansible_collections.kojiforge.koji.plugins.module_utils.koji_export import (
+    KINDS, as_files, export_hub,
+)
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_names import (
     NameRules, name_argument_spec,
 )
@@ -189,6 +210,7 @@ def main():
     argument_spec.update(
         objects=dict(type='list', elements='str', choices=list(KINDS), default=list(KINDS)),
         names=dict(type='list', elements='str'),
+        output=dict(type='str', choices=['declarations', 'files'], default='declarations'),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     conn = None
@@ -212,10 +234,14 @@ def main():
     if start['id'] != end['id']:
         module.warn('the hub changed during the export (event %d, then %d): run it again for a '
                     'consistent export' % (start['id'], end['id']))
-    module.exit_json(changed=False, changes=[], declarations=declarations,
-                     unsupported=unsupported,
-                     counts=dict((kind, len(items)) for kind, items in declarations.items()),
-                     event={'start': start['id'], 'end': end['id']}, requests=conn.requests)
+    result = dict(changed=False, changes=[], unsupported=unsupported,
+                  counts=dict((kind, len(items)) for kind, items in declarations.items()),
+                  event={'start': start['id'], 'end': end['id']}, requests=conn.requests)
+    if module.params['output'] == 'files':
+        result['files'] = as_files(declarations, unsupported)
+    else:
+        result['declarations'] = declarations
+    module.exit_json(**result)
 
 
 if __name__ == '__main__':

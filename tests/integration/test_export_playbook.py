@@ -34,7 +34,8 @@ def seed(hub):
     session.addHost('b1.example.com', ['x86_64'])
     session.editHost('b1.example.com', capacity=6.0)
     session.addHostToChannel('b1.example.com', 'heavy')
-    session.createTag('el9-base', arches='x86_64 aarch64', extra={'mock.package_manager': 'dnf'})
+    session.createTag('el9-base', arches='x86_64 aarch64', extra={'mock.package_manager': 'dnf',
+                                                                  'note': '{{ not templated }}: yes'})
     session.createTag('el9-build', arches='x86_64 aarch64')
     session.setInheritanceData('el9-build', [{'parent_id': session.getTag('el9-base')['id'],
                                               'priority': 0, 'maxdepth': None, 'intransitive': False,
@@ -108,6 +109,7 @@ def test_export_files_round_trip(hubs, tmp_path):
     assert list(tags[1]) == ['name', 'arches', 'inheritance', 'external_repos', 'blocked_packages',
                              'groups']
     assert files['tags.yml'].startswith('# Exported from Koji')
+    assert tags[0]['extra']['note'] == '{{ not templated }}: yes'
     assert yaml.safe_load(files['unsupported.yml']) == {'koji_export_unsupported': []}
 
     # the same hub: nothing changes, no event

@@ -268,3 +268,18 @@ def test_reads_are_anonymous_and_few(hub):
     assert 'login' not in hub.hub.calls and 'sslLogin' not in hub.hub.calls
     # two rounds of reads, then the last event
     assert result['requests'] == hub.hub.requests == 3
+
+
+def test_files_output_reads_back_as_the_declarations(hub):
+    import yaml
+    seed_site(hub.hub.session(), hub.state)
+    data = export(hub)
+    files = export(hub, output='files')
+    assert 'declarations' not in files
+    assert sorted(files['files']) == sorted(['%s.yml' % kind for kind in data['declarations']]
+                                            + ['unsupported.yml'])
+    for kind, items in data['declarations'].items():
+        text = files['files']['%s.yml' % kind]
+        assert text.startswith('# Exported from Koji')
+        assert yaml.safe_load(text) == {'koji_%s' % kind: items}
+    assert yaml.safe_load(files['files']['unsupported.yml']) == {'koji_export_unsupported': []}
