@@ -17,6 +17,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import math
 import re
 
 # Strings written without quotes: they cannot be read back as anything but themselves (no
@@ -36,7 +37,7 @@ def scalar(value):
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        if value != value:
+        if math.isnan(value):
             return '.nan'
         if value in (float('inf'), float('-inf')):
             return '.inf' if value > 0 else '-.inf'

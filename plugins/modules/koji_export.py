@@ -37,6 +37,7 @@ attributes:
     description: The module only reads; it runs the same in check mode.
   diff_mode:
     support: none
+    description: Nothing changes, so there is no diff.
 options:
   objects:
     description:

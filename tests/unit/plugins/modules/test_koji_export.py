@@ -28,8 +28,8 @@ def seed_site(session, state):
     session.removeHostFromChannel('b1.example.com', 'default')
     session.addHost('b2.example.com', ['x86_64'])
     session.disableHost('b2.example.com')
-    session.createTag('base', arches='x86_64 aarch64', perm='admin', extra={'mock.package_manager': 'dnf',
-                                                                           'rpm.macro.dist': '.el9'})
+    session.createTag('base', arches='x86_64 aarch64', perm='admin',
+                      extra={'mock.package_manager': 'dnf', 'rpm.macro.dist': '.el9'})
     session.createTag('locked', locked=True)
     session.createTag('build', arches='x86_64')
     session.createTag('candidate')
@@ -228,8 +228,8 @@ def test_what_the_declarations_cannot_express_is_reported(hub):
     assert child['blocked_packages'] == ['kernel', 'zsh']
     assert child['groups'] == {'build': ['bash']}
     assert child['arches'] == ['x86_64', 'x86-64']
-    assert warnings(result)[0].startswith('external repo broken: the modules refuse it: url: '
-                                            "malformed URL 'mirror.example.org/path/'")
+    assert warnings(result)[0].startswith(
+        "external repo broken: the modules refuse it: url: malformed URL 'mirror.example.org/path/'")
     assert len(result['warnings']) == len(problems)
 
 
