@@ -13,7 +13,7 @@ exports of the same hub are identical.
 
 What a declaration cannot express, or what the modules would not recreate as it is on a new
 hub, is kept in the declaration where the modules would otherwise change the hub, and
-reported (``unsupported``): blocked tag extra, package extra arches, comps group options and
+reported (``unsupported``): blocked tag extra, package extra arches, comps group options, requirements and
 blocks, listings that repeat what the tag inherits (Koji stores no listing that changes
 nothing, so a new hub may not hold them), user groups, more than one Kerberos principal,
 permissions Koji does not create itself, names, arches, URLs and package filters the modules
@@ -138,7 +138,8 @@ class HubExport:
             reads.add(('getTagExternalRepos', [], {}), store, 'tag_repos')
             reads.add(('queryHistory', [], {'tables': ['tag_inheritance'], 'active': True}),
                       store, 'inheritance')
-            reads.add(('queryHistory', [], {'tables': ['group_config', 'group_package_listing'],
+            reads.add(('queryHistory', [], {'tables': ['group_config', 'group_package_listing',
+                                                       'group_req_listing'],
                                             'active': True}), store, 'groups')
         reads.run(self.conn)
 
@@ -326,6 +327,9 @@ class HubExport:
         for link in self.hub['tag_repos']:
             repos.setdefault(link['tag_name'], []).append(link)
         self.group_configs, self.group_packages = group_rows_by_tag(self.hub['groups'])
+        self.group_reqs = {}
+        for row in self.hub['groups'].get('group_req_listing', ()):
+            self.group_reqs.setdefault(row['tag.name'], []).append(row)
         self._regex = {}
         result = []
         for name in self.export_tags:
@@ -492,6 +496,11 @@ class HubExport:
                             'may not store it here' % (package, group, 'blocked in' if
                                                        inherited['blocked'] else 'listed in',
                                                        above))
+        for row in sorted(self.group_reqs.get(name, ()),
+                          key=lambda row: (row['group.name'], row['req.name'])):
+            self.report('tag', name, 'comps group %s %s group %s: the modules cannot declare '
+                        'group requirements' % (row['group.name'], 'blocks the requirement of'
+                                                if row['blocked'] else 'requires', row['req.name']))
         for group in sorted(own_rows):
             if group not in groups:
                 continue

@@ -70,12 +70,12 @@ notes:
   - The name options (O(name_pattern)...) are the rules the modules will check the
     declarations against; a name they refuse is exported and reported.
   - What the declarations cannot express is reported, for example blocked tag extra,
-    extra arches of package listings, comps group options, blocked comps groups and group
-    packages, listings that repeat what the tag inherits (Koji stores no listing that changes
+    extra arches of package listings, comps group options and requirements, blocked comps
+    groups and group packages, listings that repeat what the tag inherits (Koji stores no listing that changes
     nothing, so a new hub may not hold them), user groups, second Kerberos principals and
     permissions Koji does not create itself.
-  - Not read, so neither exported nor reported - comps group requirements
-    (C(groupReqListAdd)) and package owners set on a tag that only inherits the package.
+  - Not read, so neither exported nor reported - package owners set on a tag that only
+    inherits the package (Koji keeps them apart from the tag's listing).
   - The hub is read over a few requests; when it changed meanwhile, the module warns (run it
     again for a consistent export).
 seealso:

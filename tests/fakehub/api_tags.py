@@ -159,7 +159,7 @@ class TagCalls(object):
                           if tid in (t['build_tag'], t['dest_tag'])]:
             del self.state.targets[target_id]
         for table in (self.state.tag_packages, self.state.tag_external_repos,
-                      self.state.tag_groups, self.state.group_packages):
+                      self.state.tag_groups, self.state.group_packages, self.state.group_reqs):
             table.pop(tid, None)
 
     # ---- inheritance ------------------------------------------------------------------

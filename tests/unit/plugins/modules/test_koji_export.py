@@ -200,6 +200,7 @@ def test_what_the_declarations_cannot_express_is_reported(hub):
     session.groupListAdd('child', 'build', display_name='Build', force=True)
     session.groupPackageListAdd('child', 'build', 'bash', type='optional', force=True)
     session.groupListBlock('child', 'srpm-build')
+    session.groupReqListAdd('base', 'build', 'srpm-build')
     state.add_external_repo('broken', 'mirror.example.org/path')
     mark = hub.mark()
     result = export(hub)
@@ -218,7 +219,8 @@ def test_what_the_declarations_cannot_express_is_reported(hub):
             "tag child: package bash of comps group build has options the modules cannot declare "
             "(type='optional')",
             "tag child: package bash of comps group build is listed in base above",
-            "tag child: comps group srpm-build is blocked"):
+            "tag child: comps group srpm-build is blocked",
+            "tag base: comps group build requires group srpm-build: the modules cannot declare"):
         assert expected in text, text
     # kernel is blocked in child and listed (unblocked) in base: a plain block, not reported
     assert 'package kernel' not in text
