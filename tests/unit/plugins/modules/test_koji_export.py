@@ -287,3 +287,20 @@ def test_files_output_reads_back_as_the_declarations(hub):
         assert text.startswith('# Exported from Koji')
         assert yaml.safe_load(text) == {'koji_%s' % kind: items}
     assert yaml.safe_load(files['files']['unsupported.yml']) == {'koji_export_unsupported': []}
+
+
+def test_listings_read_by_tag_or_by_owner_give_the_same_declarations(hub):
+    session = hub.hub.session()
+    seed_site(session, hub.state)
+    users = sum(len(session.listUsers(userType=usertype)) for usertype in (0, 1, 2))
+    hub.hub.reset_counters()
+    by_tag = export(hub, objects=['tags'])
+    assert hub.hub.calls['listPackages'] == 4 < users  # one per tag: fewer tags than users
+    for i in range(users):
+        session.createTag('empty-%02d' % i)
+    hub.hub.reset_counters()
+    by_owner = export(hub, objects=['tags'])
+    assert hub.hub.calls['listPackages'] == users  # one per user: fewer users than tags
+    assert [tag for tag in by_owner['declarations']['tags'] if not tag['name'].startswith('empty-')] \
+        == by_tag['declarations']['tags']
+    assert by_owner['unsupported'] == by_tag['unsupported'] == []
