@@ -251,7 +251,7 @@ class HubExport:
         return result
 
     def _principal(self, kind, user, entry):
-        principals = sorted(user.get('krb_principals') or [])
+        principals = sorted(principal for principal in user.get('krb_principals') or [] if principal)
         if principals:
             entry['krb_principal'] = principals[0]
         if len(principals) > 1:
