@@ -86,7 +86,17 @@ class HubExport:
         self.patterns = list(patterns or [])
         self.names = names
         self.unsupported = []
-        self.hub = {}
+        self.hub = {}             # the answers of the reads, by what they hold
+        self.links = {}           # tag -> its parent links (every tag of the hub)
+        self.export_tags = []     # names of the tags exported
+        self.listings = {}        # tag -> package -> its own listing row
+        self.members = {}         # host -> channels
+        self.user_perms = {}      # user -> permissions granted to it directly
+        self.group_configs = {}   # tag -> its own comps group rows
+        self.group_packages = {}  # tag -> its own comps group package rows
+        self.group_reqs = {}      # tag -> its own comps group requirement rows
+        self._ancestor_cache = {}
+        self._regex = {}
 
     # ---- selection and reports ------------------------------------------------------------
     def selected(self, name):
@@ -96,13 +106,10 @@ class HubExport:
     def report(self, kind, name, problem):
         self.unsupported.append({'type': kind, 'name': name, 'problem': problem})
 
-    def check_names(self, kind, name, *values):
+    def check_names(self, kind, name):
         """What the modules' name rules (the name_pattern options) refuse, as reports."""
         v = Validator()
         self.names.check(v, kind, [name])
-        for what, value in values:
-            if value:
-                self.names.check_value(v, kind, '%s %r' % (kind, name), value, what)
         for error in v.errors:
             self.report(kind.replace(' ', '_'), name, 'the modules refuse it: %s' % error)
 
@@ -147,8 +154,8 @@ class HubExport:
             self.links = links_by_tag(self.hub['inheritance']['tag_inheritance'])
             self.export_tags = sorted(tag['name'] for tag in self.hub['tags']
                                       if self.selected(tag['name']))
-        reads.add_group([('getTag', [name], {'blocked': True})
-                         for name in getattr(self, 'export_tags', [])], store, 'tag_info')
+        reads.add_group([('getTag', [name], {'blocked': True}) for name in self.export_tags],
+                        store, 'tag_info')
         if 'tags' in kinds:
             self._add_listing_reads(reads)
         if 'hosts' in kinds:
@@ -183,28 +190,25 @@ class HubExport:
         reads.add_group(calls, self._take_listings)
 
     def _take_listings(self, answers):
-        self.listings = {}
         for answer in answers:
             for row in _flatten(answer):
                 self.listings.setdefault(row['tag_name'], {})[row['package_name']] = row
 
     def _take_members(self, channels, answers):
-        self.members = {}
         for channel, hosts in zip(channels, answers):
             for host in hosts:
                 self.members.setdefault(host['name'], []).append(channel)
 
     def _take_perm_users(self, perms, answers):
-        self.user_perms = {}
         for perm, users in zip(perms, answers):
             for user in users:
                 self.user_perms.setdefault(user['name'], []).append(perm)
 
     def _ancestors(self, name):
-        cache = self.__dict__.setdefault('_ancestor_cache', {})
-        if name not in cache:
-            cache[name] = full_inheritance_filters(name, self.links)
-        return cache[name]
+        """[(ancestor, package filters of the path)] in the hub's order, once per tag."""
+        if name not in self._ancestor_cache:
+            self._ancestor_cache[name] = full_inheritance_filters(name, self.links)
+        return self._ancestor_cache[name]
 
     # ---- the declarations --------------------------------------------------------------------
     def run(self):
@@ -327,10 +331,8 @@ class HubExport:
         for link in self.hub['tag_repos']:
             repos.setdefault(link['tag_name'], []).append(link)
         self.group_configs, self.group_packages = group_rows_by_tag(self.hub['groups'])
-        self.group_reqs = {}
         for row in self.hub['groups'].get('group_req_listing', ()):
             self.group_reqs.setdefault(row['tag.name'], []).append(row)
-        self._regex = {}
         result = []
         for name in self.export_tags:
             tag = rows[name]
