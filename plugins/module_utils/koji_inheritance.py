@@ -43,7 +43,16 @@ def full_inheritance(name, links):
     return order
 
 
-def _walk(name, links, order, top, hist, maxdepth, noconfig, pfilter):
+def full_inheritance_filters(name, links):
+    """Like full_inheritance, with each ancestor's package filters: [(name, [pattern, ...])],
+    the patterns a package name must all match to be inherited through that path (the
+    ``filter`` of ``getFullInheritance``)."""
+    order = []
+    _walk(name, links, order, {name}, {}, None, False, [], pairs=True)
+    return order
+
+
+def _walk(name, links, order, top, hist, maxdepth, noconfig, pfilter, pairs=False):
     if maxdepth is not None and maxdepth < 1:
         return
     for link in links.get(name, ()):
@@ -69,8 +78,8 @@ def _walk(name, links, order, top, hist, maxdepth, noconfig, pfilter):
             continue
         hist.setdefault(parent, []).append({'nextdepth': nextdepth, 'noconfig': noconfig,
                                             'filter': filters})
-        order.append(parent)
-        _walk(parent, links, order, top | {parent}, hist, nextdepth, noconfig, filters)
+        order.append((parent, filters) if pairs else parent)
+        _walk(parent, links, order, top | {parent}, hist, nextdepth, noconfig, filters, pairs)
 
 
 def _sufficient(previous, nextdepth, noconfig):

@@ -146,6 +146,32 @@ class GroupCalls(object):
         self.state.group_packages.setdefault(tag['id'], {}).setdefault(gid, {})[pkg_name] = opts
         return None
 
+    def groupReqListAdd(self, taginfo, grpinfo, reqinfo, block=False, force=False, **opts):
+        """A group's requirement of another group (kojihub's grp_req_add), in the tag itself;
+        inherited requirements are not followed (only getTagGroups's incl_reqs would need them,
+        and the fake answers it with none)."""
+        self._assert_perm('tag')
+        tag = self._tag(taginfo)
+        gid = self.state.find_group_id(grpinfo)
+        req_id = self.state.find_group_id(reqinfo)
+        if gid is None or req_id is None:
+            raise koji.GenericError('No such group: %s' % (grpinfo if gid is None else reqinfo))
+        grp = self._tag_groups(tag['id']).get(gid)
+        if grp is None:
+            raise koji.GenericError('group %s not present in tag %s'
+                                    % (self.state.groups[gid], tag['name']))
+        if grp['blocked']:
+            raise koji.GenericError('group %s is blocked in tag %s'
+                                    % (self.state.groups[gid], tag['name']))
+        entry = {'blocked': bool(block), 'type': opts.get('type', 'mandatory'),
+                 'is_metapkg': bool(opts.get('is_metapkg', False))}
+        reqs = self.state.group_reqs.setdefault(tag['id'], {}).setdefault(gid, {})
+        if reqs.get(req_id) == entry and not force:
+            return None
+        self._write()
+        reqs[req_id] = entry
+        return None
+
     def groupPackageListRemove(self, taginfo, grpinfo, pkg_name):
         self._assert_perm('tag')
         tag = self._tag(taginfo)

@@ -11,7 +11,7 @@ class HistoryCalls(object):
 
     # ---- history ----------------------------------------------------------------------
     HISTORY_TABLES = ('tag_inheritance', 'tag_packages', 'tag_listing', 'group_config',
-                      'group_package_listing')
+                      'group_package_listing', 'group_req_listing')
 
     def _history_names(self, table, row):
         """The name fields the hub joins into a history row (tags and packages never vanish)."""
@@ -22,6 +22,8 @@ class HistoryCalls(object):
             named['package.name'] = self.state.packages[row['package_id']]
         elif table.startswith('group_'):
             named['group.name'] = self.state.groups[row['group_id']]
+            if table == 'group_req_listing':
+                named['req.name'] = self.state.groups[row['req_id']]
         else:
             build = self.state.extra['tasks'].builds[row['build_id']]
             named.update({'name': self.state.packages[build['package_id']],

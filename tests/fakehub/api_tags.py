@@ -16,7 +16,14 @@ class TagCalls(object):
     # ---- tags -------------------------------------------------------------------------
     def getTag(self, tagInfo, strict=False, event=None, blocked=False):
         tag = self._tag(tagInfo, strict=strict)
-        return self.state.tag_info(tag) if tag else None
+        if not tag:
+            return None
+        info = self.state.tag_info(tag)
+        if blocked:
+            # the hub's get_tag_extra(blocked=True): key -> (blocked, value); the fake holds no
+            # blocked keys (editTag2's block_extra removes the key)
+            info['extra'] = dict((key, (False, value)) for key, value in info['extra'].items())
+        return info
 
     def getTagID(self, info, strict=False, create=False):
         tag = self._tag(info, strict=strict)
@@ -152,7 +159,7 @@ class TagCalls(object):
                           if tid in (t['build_tag'], t['dest_tag'])]:
             del self.state.targets[target_id]
         for table in (self.state.tag_packages, self.state.tag_external_repos,
-                      self.state.tag_groups, self.state.group_packages):
+                      self.state.tag_groups, self.state.group_packages, self.state.group_reqs):
             table.pop(tid, None)
 
     # ---- inheritance ------------------------------------------------------------------

@@ -68,6 +68,7 @@ class HubState(object):
     ``groups``       id -> name
     ``tag_groups``   tag id -> {group id: {blocked, exported, display_name, ...}}
     ``group_packages``  tag id -> {group id: {package name: {blocked, type, ...}}}
+    ``group_reqs``   tag id -> {group id: {required group id: {blocked, type, is_metapkg}}}
     ``targets``      id -> {id, name, build_tag, dest_tag}
     ``channels``     id -> {id, name, description, enabled, comment}
     ``hosts``        id -> {id, user_id, name, update_ts, ready, task_load, arches,
@@ -99,6 +100,7 @@ class HubState(object):
         self.groups = {}
         self.tag_groups = {}
         self.group_packages = {}
+        self.group_reqs = {}
         self.targets = {}
         self.channels = {}
         self.hosts = {}
@@ -140,7 +142,7 @@ class HubState(object):
     def _versioned_rows(self):
         """The active rows of the history tables, as tuples of (field, value) pairs."""
         rows = {'tag_inheritance': set(), 'tag_packages': set(), 'tag_listing': set(),
-                'group_config': set(), 'group_package_listing': set()}
+                'group_config': set(), 'group_package_listing': set(), 'group_req_listing': set()}
         for child, links in self.inheritance.items():
             for parent, link in links.items():
                 rows['tag_inheritance'].add((('tag_id', child), ('parent_id', parent)) + tuple(
@@ -159,6 +161,12 @@ class HubState(object):
                 for pkg, cfg in pkgs.items():
                     rows['group_package_listing'].add(
                         (('group_id', group_id), ('tag_id', tag_id), ('package', pkg))
+                        + tuple(sorted(cfg.items())))
+        for tag_id, groups in self.group_reqs.items():
+            for group_id, reqs in groups.items():
+                for req_id, cfg in reqs.items():
+                    rows['group_req_listing'].add(
+                        (('group_id', group_id), ('tag_id', tag_id), ('req_id', req_id))
                         + tuple(sorted(cfg.items())))
         tagged = getattr(self.extra.get('tasks'), 'tagged', {})
         for tag_id, build_ids in tagged.items():
