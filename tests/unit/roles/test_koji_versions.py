@@ -290,3 +290,67 @@ def test_a_missing_script_stops_the_upgrade_before_any_script_runs(tmp_path):
     assert rc != 0, out
     assert "needs schema-upgrade-1.35-1.36.sql from the installed Koji" in " ".join(out.split()), out
     assert not psql_log.exists()
+
+
+# ---- koji_storage: Koji 1.36's toplink in every other volume ---------------------------------
+def _run_toplinks(tmp_path, top, check_mode=False):
+    """tasks/volume_toplinks.yml for real on this host, Koji's top directory being TOP: (return
+    code, output, the recap's changed count)."""
+    playbook = tmp_path / "toplinks.yml"
+    playbook.write_text(yaml.safe_dump([{
+        "hosts": "localhost", "connection": "local", "gather_facts": False, "check_mode": check_mode,
+        "vars": {"koji_storage_dir": str(top)},
+        "tasks": [{"ansible.builtin.include_tasks": str(ROLES / "koji_storage" / "tasks" / "volume_toplinks.yml")}],
+    }]))
+    inventory = tmp_path / "hosts.ini"
+    inventory.write_text("localhost ansible_python_interpreter=%s\n" % sys.executable)
+    rc, out = run_playbook(tmp_path, inventory, playbook)
+    return rc, out, _recap_changed(out)
+
+
+def _recap_changed(out):
+    tail = out[out.rindex("PLAY RECAP"):] if "PLAY RECAP" in out else ""
+    return int(tail.split("changed=")[1].split()[0]) if "changed=" in tail else None
+
+
+def test_each_volume_gets_its_toplink_once(tmp_path):
+    top = tmp_path / "mnt-koji"
+    for name in ("vol-a", "vol-b", "vol-c"):
+        (top / "vol" / name / "packages").mkdir(parents=True)
+    os.symlink("../..", str(top / "vol" / "vol-b" / "toplink"))  # made by the site: left alone
+    rc, out, changed = _run_toplinks(tmp_path, top, check_mode=True)
+    assert (rc, changed) == (0, 1), out
+    assert not os.path.lexists(str(top / "vol" / "vol-a" / "toplink"))
+    rc, out, changed = _run_toplinks(tmp_path, top)
+    assert rc == 0, out
+    assert changed == 1, out  # one task, looping over vol-a and vol-c
+    for name in ("vol-a", "vol-b", "vol-c"):
+        link = top / "vol" / name / "toplink"
+        assert link.is_symlink() and os.readlink(str(link)) == "../.."
+        assert link.resolve() == top.resolve()
+        # the volume's build paths reach the main volume through it
+        assert (link / "vol" / name / "packages").is_dir()
+    rc, out, changed = _run_toplinks(tmp_path, top)
+    assert (rc, changed) == (0, 0), out
+
+
+def test_no_volume_directory_changes_nothing(tmp_path):
+    top = tmp_path / "mnt-koji"
+    (top / "packages").mkdir(parents=True)
+    rc, out, changed = _run_toplinks(tmp_path, top)
+    assert (rc, changed) == (0, 0), out
+    assert not (top / "vol").exists()
+
+
+def test_a_toplink_that_is_not_a_link_stops_before_any_is_made(tmp_path):
+    top = tmp_path / "mnt-koji"
+    for name in ("vol-a", "vol-b", "vol-c"):
+        (top / "vol" / name).mkdir(parents=True)
+    (top / "vol" / "vol-b" / "toplink").write_text("not a link\n")
+    os.symlink(str(tmp_path), str(top / "vol" / "vol-c" / "toplink"))
+    rc, out = _run_toplinks(tmp_path, top)[:2]
+    assert rc != 0, out
+    flat = " ".join(out.split())
+    assert "%s is not a symlink" % (top / "vol" / "vol-b" / "toplink") in flat, out
+    assert "%s points to %s" % (top / "vol" / "vol-c" / "toplink", tmp_path.resolve()) in flat, out
+    assert not os.path.lexists(str(top / "vol" / "vol-a" / "toplink"))
