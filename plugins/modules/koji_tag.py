@@ -73,6 +73,15 @@ options:
     description:
       - Extra settings of the tag (for example C(mock.package_manager)); keys not given
         are removed.
+      - Since Koji 1.35 kojira regenerates the repo of a tag by itself only when the tag's
+        extra has C(repo.auto) set to V(true) (other repos are made when a build or
+        C(koji regen-repo) asks for one); declare it on every build tag whose repo must
+        follow its content. C(repo.lag), the seconds the automatic repo may lag behind the
+        tag, overrides the hub's C(RepoAutoLag) for the tag.
+      - C(repo.auto) must be a boolean and C(repo.lag) an integer; other values fail the
+        request before anything is written (the hub would read the string C('false') as
+        true and ignore a C(repo.lag) that is not an integer). Koji before 1.35 stores
+        both and ignores them.
     type: dict
   inheritance:
     description:
@@ -200,7 +209,9 @@ options:
         description: Include every build of a package in the Maven repo.
         type: bool
       extra:
-        description: Extra settings of the tag; keys not given are removed.
+        description:
+          - Extra settings of the tag; keys not given are removed.
+          - C(repo.auto) (boolean) and C(repo.lag) (integer) as in the top-level O(extra).
         type: dict
       inheritance:
         description: Parents of the tag.
@@ -294,6 +305,8 @@ EXAMPLES = r'''
     arches: x86_64 aarch64
     extra:
       mock.package_manager: dnf
+      # Koji 1.35 and later: kojira keeps this tag's repo current by itself.
+      repo.auto: true
     inheritance:
       - parent: el9-base
         priority: 0

@@ -63,6 +63,17 @@ def _arch_string(arches):
     return ' '.join(arches) if arches else ''
 
 
+def _check_repo_extra(v, where, extra):
+    """The repo settings Koji 1.35's hub reads from a tag's extra, which it would take silently
+    in another type: any non-empty value of repo.auto (the string 'false' too) turns automatic
+    regeneration on, and a repo.lag that is not an integer is ignored."""
+    if 'repo.auto' in extra and not isinstance(extra['repo.auto'], bool):
+        v.error('%s: extra repo.auto must be true or false, not %r', where, extra['repo.auto'])
+    lag = extra.get('repo.lag')
+    if 'repo.lag' in extra and (isinstance(lag, bool) or not isinstance(lag, int)):
+        v.error('%s: extra repo.lag must be a whole number of seconds, not %r', where, lag)
+
+
 class TagPlanner:
 
     def __init__(self, conn, tags, names, check_mode=False):
@@ -158,6 +169,8 @@ class TagPlanner:
                                          for name, pkgs in groups.items())
             if tag.get('extra') is not None and not isinstance(tag['extra'], dict):
                 v.error('%s: extra must be a dict', where)
+            elif tag.get('extra'):
+                _check_repo_extra(v, where, tag['extra'])
 
     # ---- step 2: read ----------------------------------------------------------------------
     def read(self):

@@ -13,11 +13,16 @@ versions") says which versions ran end to end and which are checked only here.
 """
 
 import configparser
+import os
+import pathlib
+import sys
 
 import pytest
+import yaml
+from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
 
-from role_templating import trust_as_template, trusted
+from role_templating import load_yaml, run_playbook, trust_as_template, trusted
 from test_templates_render import ROLES, TEMPLATE_OVERRIDES, _variables
 
 # koji-1.34.3, kojihub/kojixmlrpc.py:441-520 (load_config's cfgmap).
@@ -206,3 +211,146 @@ def test_pinned_package_version_counts_before_the_install():
     variables["koji_version"] = "1.34.3-1.el9"
     templar = Templar(loader=loader, variables=variables)
     assert templar.template(trust_as_template("{{ __koji_hub_config_version }}")) == "1.34.3"
+
+
+# ---- koji_db: the schema upgrade scripts a target version runs ---------------------------------
+# The schema-upgrade-*.sql names in koji-1.35.3's schemas/ (Koji ships no script for the two
+# releases that changed no schema, 1.6 and 1.27); 1.36's notes name schema-upgrade-1.35-1.36.sql.
+SCRIPTS_1_35 = ["schema-upgrade-%d.%d-%d.%d.sql" % (1, minor, 1, minor + 1)
+                for minor in range(2, 35) if minor not in (5, 26)]
+SCRIPT_1_36 = "schema-upgrade-1.35-1.36.sql"
+KOJI_DB = ROLES / "koji_db"
+
+
+def _upgrade_vars(upgrade_from, upgrade_to, names):
+    loader = DataLoader()
+    variables = trusted(load_yaml(KOJI_DB / "vars" / "main.yml"))
+    variables.update({
+        "__koji_db_upgrade_from": upgrade_from, "__koji_db_upgrade_to": upgrade_to,
+        # what tasks/upgrade_apply.yml's find registers (in the directory's order, not the versions')
+        "__koji_db_upgrade_script_files": {"files": [{"path": "/usr/share/koji/" + name}
+                                                     for name in sorted(names, reverse=True)]},
+    })
+    templar = Templar(loader=loader, variables=variables)
+    scripts = templar.template(trust_as_template("{{ __koji_db_upgrade_scripts }}"))
+    missing = templar.template(trust_as_template("{{ __koji_db_upgrade_missing_scripts }}"))
+    return [pathlib.PurePath(s["path"]).name for s in scripts], [s["to"] for s in scripts], missing
+
+
+@pytest.mark.parametrize("upgrade_from,upgrade_to,names,expected", [
+    ("1.35.3", "1.36.1", SCRIPTS_1_35 + [SCRIPT_1_36], [SCRIPT_1_36]),
+    ("1.34.3", "1.36.1", SCRIPTS_1_35 + [SCRIPT_1_36], ["schema-upgrade-1.34-1.35.sql", SCRIPT_1_36]),
+    ("1.34.3", "1.35.3", SCRIPTS_1_35, ["schema-upgrade-1.34-1.35.sql"]),
+    ("1.35.1", "1.35.3", SCRIPTS_1_35, []),
+    # across 1.27, which changed no schema
+    ("1.25.1", "1.28.0", SCRIPTS_1_35, ["schema-upgrade-1.25-1.26.sql", "schema-upgrade-1.27-1.28.sql"]),
+], ids=["1.35-to-1.36", "1.34-to-1.36", "1.34-to-1.35", "patch-release", "across-1.27"])
+def test_upgrade_runs_the_scripts_between_the_versions_in_order(upgrade_from, upgrade_to, names, expected):
+    scripts, recorded, missing = _upgrade_vars(upgrade_from, upgrade_to, names)
+    assert scripts == expected
+    # the record moves to each script's target release, in order
+    assert recorded == [name[len("schema-upgrade-"):-len(".sql")].split("-")[1] for name in expected]
+    assert missing == []
+
+
+@pytest.mark.parametrize("upgrade_from,names,missing", [
+    ("1.35.3", SCRIPTS_1_35, [SCRIPT_1_36]),
+    ("1.34.3", SCRIPTS_1_35, [SCRIPT_1_36]),
+    ("1.34.3", [name for name in SCRIPTS_1_35 if "1.34-1.35" not in name] + [SCRIPT_1_36],
+     ["schema-upgrade-1.34-1.35.sql"]),
+])
+def test_a_1_36_target_without_its_script_is_missing_it(upgrade_from, names, missing):
+    assert _upgrade_vars(upgrade_from, "1.36.1", names)[2] == missing
+
+
+def test_a_missing_script_stops_the_upgrade_before_any_script_runs(tmp_path):
+    """tasks/upgrade_apply.yml for real on this host: a 1.36 target whose Koji lacks the 1.35 -> 1.36
+    script fails naming it, and nothing reaches psql (a fake that would record the call)."""
+    schemas = tmp_path / "share-koji"
+    schemas.mkdir()
+    for name in SCRIPTS_1_35 + ["schema.sql"]:
+        (schemas / name).write_text("-- empty\n")
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    psql_log = tmp_path / "psql.log"
+    (fake_bin / "psql").write_text("#!/bin/sh\necho \"$@\" >> %s\n" % psql_log)
+    (fake_bin / "psql").chmod(0o755)
+    playbook = tmp_path / "upgrade.yml"
+    playbook.write_text(yaml.safe_dump([{
+        "hosts": "localhost", "connection": "local", "gather_facts": False,
+        "vars_files": [str(KOJI_DB / "defaults" / "main.yml"), str(KOJI_DB / "vars" / "main.yml")],
+        "vars": {"koji_db_schema_file": str(schemas / "schema.sql"), "koji_db_password": "x",
+                 "__koji_db_upgrade_from": "1.35.3", "__koji_db_upgrade_to": "1.36.1"},
+        "environment": {"PATH": "%s:%s" % (fake_bin, os.environ["PATH"])},
+        "tasks": [{"ansible.builtin.include_tasks": str(KOJI_DB / "tasks" / "upgrade_apply.yml")}],
+    }]))
+    inventory = tmp_path / "hosts.ini"
+    inventory.write_text("localhost ansible_python_interpreter=%s\n" % sys.executable)
+    rc, out = run_playbook(tmp_path, inventory, playbook)
+    assert rc != 0, out
+    assert "needs schema-upgrade-1.35-1.36.sql from the installed Koji" in " ".join(out.split()), out
+    assert not psql_log.exists()
+
+
+# ---- koji_storage: Koji 1.36's toplink in every other volume ---------------------------------
+def _run_toplinks(tmp_path, top, check_mode=False):
+    """tasks/volume_toplinks.yml for real on this host, Koji's top directory being TOP: (return
+    code, output, the recap's changed count)."""
+    playbook = tmp_path / "toplinks.yml"
+    playbook.write_text(yaml.safe_dump([{
+        "hosts": "localhost", "connection": "local", "gather_facts": False, "check_mode": check_mode,
+        "vars": {"koji_storage_dir": str(top)},
+        "tasks": [{"ansible.builtin.include_tasks": str(ROLES / "koji_storage" / "tasks" / "volume_toplinks.yml")}],
+    }]))
+    inventory = tmp_path / "hosts.ini"
+    inventory.write_text("localhost ansible_python_interpreter=%s\n" % sys.executable)
+    rc, out = run_playbook(tmp_path, inventory, playbook)
+    return rc, out, _recap_changed(out)
+
+
+def _recap_changed(out):
+    tail = out[out.rindex("PLAY RECAP"):] if "PLAY RECAP" in out else ""
+    return int(tail.split("changed=")[1].split()[0]) if "changed=" in tail else None
+
+
+def test_each_volume_gets_its_toplink_once(tmp_path):
+    top = tmp_path / "mnt-koji"
+    for name in ("vol-a", "vol-b", "vol-c"):
+        (top / "vol" / name / "packages").mkdir(parents=True)
+    os.symlink("../..", str(top / "vol" / "vol-b" / "toplink"))  # made by the site: left alone
+    rc, out, changed = _run_toplinks(tmp_path, top, check_mode=True)
+    assert (rc, changed) == (0, 1), out
+    assert not os.path.lexists(str(top / "vol" / "vol-a" / "toplink"))
+    rc, out, changed = _run_toplinks(tmp_path, top)
+    assert rc == 0, out
+    assert changed == 1, out  # one task, looping over vol-a and vol-c
+    for name in ("vol-a", "vol-b", "vol-c"):
+        link = top / "vol" / name / "toplink"
+        assert link.is_symlink() and os.readlink(str(link)) == "../.."
+        assert link.resolve() == top.resolve()
+        # the volume's build paths reach the main volume through it
+        assert (link / "vol" / name / "packages").is_dir()
+    rc, out, changed = _run_toplinks(tmp_path, top)
+    assert (rc, changed) == (0, 0), out
+
+
+def test_no_volume_directory_changes_nothing(tmp_path):
+    top = tmp_path / "mnt-koji"
+    (top / "packages").mkdir(parents=True)
+    rc, out, changed = _run_toplinks(tmp_path, top)
+    assert (rc, changed) == (0, 0), out
+    assert not (top / "vol").exists()
+
+
+def test_a_toplink_that_is_not_a_link_stops_before_any_is_made(tmp_path):
+    top = tmp_path / "mnt-koji"
+    for name in ("vol-a", "vol-b", "vol-c"):
+        (top / "vol" / name).mkdir(parents=True)
+    (top / "vol" / "vol-b" / "toplink").write_text("not a link\n")
+    os.symlink(str(tmp_path), str(top / "vol" / "vol-c" / "toplink"))
+    rc, out = _run_toplinks(tmp_path, top)[:2]
+    assert rc != 0, out
+    flat = " ".join(out.split())
+    assert "%s is not a symlink" % (top / "vol" / "vol-b" / "toplink") in flat, out
+    assert "%s points to %s" % (top / "vol" / "vol-c" / "toplink", tmp_path.resolve()) in flat, out
+    assert not os.path.lexists(str(top / "vol" / "vol-a" / "toplink"))
