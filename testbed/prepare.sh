@@ -44,6 +44,8 @@ install_host_packages() {
   command -v debootstrap >/dev/null || [ -x /usr/sbin/debootstrap ] || missing+=(debootstrap)
   # promtool (alert rule tests) and the Kerberos headers the koji client library compiles against.
   command -v promtool >/dev/null || missing+=(prometheus)
+  # amtool (Alertmanager configuration checks).
+  command -v amtool >/dev/null || missing+=(prometheus-alertmanager)
   dpkg -s libkrb5-dev >/dev/null 2>&1 || missing+=(libkrb5-dev)
   dpkg -s uidmap >/dev/null 2>&1 || missing+=(uidmap)
   # ansible-test sanity's shellcheck test and the Makefile's copy step.
@@ -70,6 +72,10 @@ install_host_packages() {
   # The prometheus package starts a server on :9090; the test bed only needs promtool.
   if [[ " ${missing[*]} " == *" prometheus "* ]]; then
     systemctl disable --now prometheus >/dev/null 2>&1 || true
+  fi
+  # Likewise prometheus-alertmanager starts one on :9093; the test bed only needs amtool.
+  if [[ " ${missing[*]} " == *" prometheus-alertmanager "* ]]; then
+    systemctl disable --now prometheus-alertmanager >/dev/null 2>&1 || true
   fi
 }
 
