@@ -18,6 +18,15 @@ repeat the comps group packages they inherit, as many sites have them, are repor
     python3 tests/benchmarks/export/bench_export.py                 # CERN scale
     python3 tests/benchmarks/export/bench_export.py --tags 300 --listings 1600   # smaller
     python3 tests/benchmarks/export/bench_export.py --engine-only   # without ansible-playbook
+
+Against a real hub (the demo cluster's, seeded at CERN scale by ``make integration-real BENCH=1``,
+which then runs this): playbooks/export.yml with the inventory, then its files applied back to
+the same hub with playbooks/config.yml (koji_<list>_src), printing both wall times, the hub
+requests each made (its Apache access log) and whether the hub's last event moved:
+
+    python3 tests/benchmarks/export/bench_export.py --inventory inventories/local \
+      --koji koji --read-via "podman exec -i hub.koji.test" \
+      --access-log-via "podman exec hub.koji.test" [--names 'bench-*']
 """
 
 import argparse
@@ -34,10 +43,14 @@ import yaml
 TESTS_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, TESTS_DIR)
 sys.path.insert(0, os.path.join(TESTS_DIR, 'integration'))
+sys.path.insert(0, os.path.join(TESTS_DIR, 'benchmarks', 'modules'))
 
 from fakehub import FakeHub  # noqa: E402
 from fakehub import runner  # noqa: E402
-from playbook_runner import ANSIBLE_PLAYBOOK, REPO_ROOT  # noqa: E402
+from playbook_runner import ANSIBLE_PLAYBOOK, REPO_ROOT, HubReader  # noqa: E402
+from bench_modules import DEFAULT_ACCESS_LOG, AccessLog  # noqa: E402
+
+KINDS = ('external_repos', 'channels', 'users', 'hosts', 'tags', 'targets')
 
 LINK_OPTIONS = ({}, {'maxdepth': 2}, {'intransitive': True}, {'noconfig': True},
                 {'pkg_filter': '^[a-p]'}, {}, {})
@@ -153,6 +166,58 @@ def run_playbook(hub, folder):
     return wall, proc.stdout, sizes
 
 
+def run_inventory_playbook(inventory, playbook, variables, folder):
+    """ansible-playbook with an inventory of real hosts: (wall seconds, its PLAY RECAP)."""
+    path = os.path.join(folder, 'vars-%s.json' % playbook)
+    with open(path, 'w') as handle:
+        json.dump(variables, handle)
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=runner.collection_path())
+    start = time.time()
+    proc = subprocess.run([ANSIBLE_PLAYBOOK, '-i', inventory, '-e', '@' + path,
+                           os.path.join(REPO_ROOT, 'playbooks', playbook)], env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                          check=False)
+    wall = time.time() - start
+    if proc.returncode != 0:
+        raise SystemExit('playbooks/%s failed:\n%s' % (playbook, proc.stdout[-5000:]))
+    return wall, proc.stdout[proc.stdout.rfind('PLAY RECAP'):].strip()
+
+
+def real_hub(args):
+    """The export of the inventory's hub, and its files applied back to the same hub."""
+    reader = HubReader(args.read_via, profile=args.koji)
+    log = AccessLog(args.access_log_via, args.access_log) if args.access_log_via else None
+    event = reader.getLastEvent()['id']
+    with tempfile.TemporaryDirectory() as folder:
+        out = os.path.join(folder, 'koji')
+        variables = {'koji_export_dir': out}
+        if args.names:
+            variables['koji_export_names'] = args.names
+        for step, playbook in (('export', 'export.yml'), ('apply back', 'config.yml')):
+            mark = log.mark() if log else None
+            wall, recap = run_inventory_playbook(args.inventory, playbook, variables, folder)
+            requests = log.since(mark)[0] if log else None
+            print('%s (playbooks/%s): %.1f s, %s hub requests\n  %s' % (
+                step, playbook, wall, 'unknown' if requests is None else requests,
+                recap.splitlines()[-1].strip()))
+            if step == 'export':
+                sizes = dict((name, os.path.getsize(os.path.join(out, name)))
+                             for name in sorted(os.listdir(out)))
+                print('  files: %s' % ', '.join('%s %d kB' % (name, size // 1024)
+                                                for name, size in sizes.items()))
+                objects = dict((kind, len((yaml.safe_load(open(os.path.join(out, kind + '.yml')))
+                                           or {}).get('koji_' + kind) or []))
+                               for kind in KINDS)
+                print('  objects: %s' % ', '.join('%s %d' % item for item in objects.items()))
+                variables = dict(('koji_%s_src' % kind, os.path.join(out, kind + '.yml'))
+                                 for kind in KINDS)
+    after = reader.getLastEvent()['id']
+    reader.close()
+    print('\nthe hub\'s last event: %d before, %d after (%s)' % (
+        event, after, 'unchanged' if after == event else 'MOVED: something wrote to the hub'))
+    print('goal: at most 30 s for the export; the files applied back change nothing')
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--tags', type=int, default=2700)
@@ -164,7 +229,21 @@ def main():
     parser.add_argument('--channels', type=int, default=6)
     parser.add_argument('--engine-only', action='store_true',
                         help='only the module in this process, no ansible-playbook run')
+    parser.add_argument('--inventory', help='export the real hub of this inventory instead of a '
+                        'seeded fake hub (with --koji and --read-via)')
+    parser.add_argument('--koji', default='koji', help='koji profile on the hub host (--inventory)')
+    parser.add_argument('--read-via', help='command prefix that runs a program on the hub host, '
+                        'for the anonymous reads of the last event (--inventory)')
+    parser.add_argument('--access-log-via', help='command prefix that reads the hub\'s access log')
+    parser.add_argument('--access-log', default=DEFAULT_ACCESS_LOG)
+    parser.add_argument('--names', action='append',
+                        help='only objects matching this pattern (koji_export_names; repeatable)')
     args = parser.parse_args()
+    if args.inventory:
+        if not args.read_via:
+            parser.error('--inventory needs --read-via')
+        real_hub(args)
+        return
 
     with FakeHub(tls=True) as hub:
         start = time.time()
