@@ -6,11 +6,10 @@ install_tree function: here that function, cut from the rendered script, runs fo
 trees in a temporary directory (nothing else of the script runs: it writes under /usr). The
 synthetic tree stands for 1.36's kojiweb, whose source we cannot get (its templates' names and
 place are known only from the notes: `.j2` files in kojiweb's tree); the 1.34.3 and 1.35.3 trees
-are Koji's own, read from /work/shared/koji-source when it is there. And koji_web installs the
+are Koji's own, read from the release archives testbed/koji-source.sh uses, when they are here. And koji_web installs the
 template engines from the distribution when Koji comes from source (python3-jinja2 for 1.36).
 """
 
-import pathlib
 import re
 import shutil
 import subprocess
@@ -20,10 +19,10 @@ import pytest
 from ansible.template import Templar
 
 from role_templating import trust_as_template
+from test_koji_option_tables import koji_archive
 from test_templates_render import ROLES, TEMPLATE_OVERRIDES, _variables
 
 INSTALL_SCRIPT = ROLES / "_common" / "templates" / "kojiforge-install-koji.sh.j2"
-KOJI_SOURCE = pathlib.Path("/work/shared/koji-source")
 BASH = shutil.which("bash")
 
 
@@ -72,19 +71,12 @@ def test_jinja2_and_cheetah_templates_are_installed(os_family, tmp_path):
     assert _install_tree(os_family, src, dest) == (templates | code) - {"taskinfo.html.j2"}
 
 
-def _koji_archive(version):
-    archive = KOJI_SOURCE / ("koji-%s.tar.gz" % version)
-    if not archive.is_file():
-        pytest.skip("Koji %s's release tree is not on this machine (%s)" % (version, archive))
-    return archive
-
-
 @pytest.mark.skipif(BASH is None, reason="needs bash")
 @pytest.mark.parametrize("version", ["1.34.3", "1.35.3"])
 def test_kojis_own_web_tree_is_installed_as_its_makefiles_do(version, tmp_path):
     """Koji's www/kojiweb and www/lib/kojiweb Makefiles install *.py and *.chtml (FILES =
     $(wildcard *.py *.chtml), with includes/): install_tree installs exactly those files."""
-    archive = _koji_archive(version)
+    archive = koji_archive(version)
     top = tmp_path / "unpacked"
     with tarfile.open(str(archive)) as tar:
         members = [m for m in tar.getmembers()
