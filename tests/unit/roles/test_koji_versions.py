@@ -8,8 +8,9 @@ and the main file last (kojixmlrpc.py load_config: read_config_files([cfdir, (cf
 both would be the main file's. The option sets below are data, read from Koji's own
 option tables (the hub's config_map in kojihub/kojixmlrpc.py, the web's in
 www/kojiweb/wsgi_publisher.py) of the upstream release trees in /work/shared/koji-source, and for
-1.36, whose source we cannot get, from its release and migration notes. docs/hub.md ("Koji
-versions") says which versions ran end to end and which are checked only here.
+1.36, whose source we cannot get, from its release and migration notes. test_koji_option_tables.py
+checks this data against those tables, parsed from the release archives at test time. docs/hub.md
+("Koji versions") says which versions ran end to end and which are checked only here.
 """
 
 import configparser

@@ -8,7 +8,7 @@
 #   /usr/lib/python3/dist-packages/{koji,koji_cli,kojihub}   the library, CLI code and hub code
 #   /usr/bin/koji, /usr/sbin/{kojira,kojid,koji-gc,koji-shadow,koji-sweep-db,koji-sidetag-cleanup}
 #   /usr/share/koji-hub/kojiapp.py      the hub's WSGI entry point
-#   /usr/share/koji-web/{scripts,lib,static}   the web UI
+#   /usr/share/koji-web/{scripts,lib,static}   the web UI (its page templates: *.chtml, or *.j2 since 1.36)
 #   /usr/lib/koji-{hub,builder}-plugins /usr/share/koji/*.sql   plugins and database schemas
 #   /usr/lib/systemd/system/{kojira,kojid}.service   the upstream units of the daemons
 # Configuration files are not installed: the roles render their own.
@@ -35,11 +35,12 @@ tar -xzf "$archive" -C "$work"
 cd "$work"
 
 # Replace a package directory as a whole, so files removed upstream do not linger.
+# The web's page templates: Cheetah (*.chtml) up to Koji 1.35, Jinja2 (*.j2) since 1.36.
 install_tree() {  # SRC DEST: the Python, template and web files of SRC
   local src=$1 dest=$2
   rm -rf "$dest.kojiforge-new"
   mkdir -p "$dest.kojiforge-new"
-  (cd "$src" && find . -type f \( -name '*.py' -o -name '*.chtml' -o -name '*.css' -o -name '*.js' \
+  (cd "$src" && find . -type f \( -name '*.py' -o -name '*.chtml' -o -name '*.j2' -o -name '*.css' -o -name '*.js' \
       -o -name '*.png' -o -name '*.gif' -o -name '*.ico' -o -name '*.svg' -o -name '*.html' \) \
       -print0 | xargs -0 -r cp --parents -t "$dest.kojiforge-new")
   find "$dest.kojiforge-new" -type d -exec chmod 0755 {} +
