@@ -6,7 +6,8 @@ KojiBuilderNotReady nor KojiBuilderSilent may even be pending for it, while the 
 metrics show its run and KojiBuilderOverloaded (severity info) is pending. Then kojid stops on
 builder1: KojiBuilderSilent fires for it within 120 s of the stop (the bound the role's default
 intervals give; the scenario's 5 s intervals give about 65 s), and Alertmanager delivers it to
-the webhook sink on the hub (prepare.yml) with builder1's host label and the alert's summary.
+the webhook sink on the hub (prepare.yml) with builder1's host and channel labels and the
+alert's summary.
 
 Everything is put back (the sleep task canceled, maxjobs back through builders.yml, which reloads
 kojid, kojid started on builder1, both builders ready) so that the files after this one and the
@@ -229,6 +230,8 @@ def test_stopped_kojid_is_silent_within_two_minutes(hub, builder1):
         record_timing("KojiBuilderSilent notification at the webhook sink after kojid stopped on builder1", delivered)
         assert alert["annotations"]["summary"] == "Enabled builder %s stopped checking in" % BUILDER1, alert
         assert alert["labels"]["severity"] == "critical", alert
+        # koji_monitoring_builder_channels (group_vars/all.yml): grouped with builder1's channel.
+        assert alert["labels"].get("channel") == "createrepo", alert
     finally:
         started = builder1.run("systemctl start kojid")
         assert started.rc == 0, started.stderr

@@ -352,8 +352,10 @@ def test_a_check_mode_run_writes_nothing(tmp_path):
     ("Debian_12", {"koji_monitoring_alertmanager_listen_address": "localhost"}, "(it is 'localhost')"),
     ("Debian_12", {"koji_monitoring_manage_prometheus": False}, "needs koji_monitoring_manage_prometheus"),
     ("RedHat_9", {}, "EL9 has none in BaseOS, AppStream or EPEL): set koji_monitoring_alertmanager_packages"),
+    ("Debian_12", {"koji_monitoring_builder_channels": {"b1.example.com": ["default", "image"]}},
+     "maps each builder's Koji host name to one channel name"),
 ], ids=["unknown-type", "no-url", "email-incomplete", "unknown-default", "unknown-route", "duplicate", "address",
-        "unmanaged-prometheus", "el9-no-package"])
+        "unmanaged-prometheus", "el9-no-package", "channels-list"])
 def test_bad_settings_stop_before_anything_is_written(tmp_path, platform, overrides, message):
     proc, calls, files = _run_tasks(tmp_path, "bad", overrides, platform=platform)
     assert proc.returncode != 0, proc.stdout
