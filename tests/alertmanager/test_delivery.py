@@ -136,8 +136,8 @@ def _wait_then_settle(sink, count):
 
 
 def _summary(notification):
-    return (notification["groupLabels"], sorted((a["labels"]["alertname"], a["labels"].get("host", ""))
-                                               for a in notification["alerts"]))
+    alerts = sorted((a["labels"]["alertname"], a["labels"].get("host", "")) for a in notification["alerts"])
+    return (notification["groupLabels"], alerts)
 
 
 def test_hub_down_is_one_notification_not_one_per_builder(alertmanager, sink):

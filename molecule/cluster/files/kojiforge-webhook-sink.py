@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """The cluster scenario's webhook sink: an HTTP server on 127.0.0.1:9099 that appends the body of
 each POST (Alertmanager's webhook notification, JSON) as one line to
 /var/lib/kojiforge-webhook-sink/notifications.jsonl, with the time it arrived (received_at, Unix
