@@ -102,8 +102,8 @@ endif
 	$(call stage,sanity)
 
 .PHONY: unit
-unit: venv collection-link ## unit tests (modules, exporter), module integration tests on the fake hub, promtool
-	pytest -p no:cacheprovider tests/unit tests/integration tests/promtool
+unit: venv collection-link ## unit tests (modules, exporter), module integration tests on the fake hub, promtool, Alertmanager delivery
+	pytest -p no:cacheprovider tests/unit tests/integration tests/promtool tests/alertmanager
 
 # The version matrix. meta/runtime.yml claims only the ansible-core versions tested here: the
 # newest is the .venv's (the `ansible` package requirements-dev.txt pins brings it); `make matrix`
@@ -165,7 +165,7 @@ hubs: venv collection-link testbed ## the hubs scenario (2 hubs, 2 web hosts, HA
 .PHONY: test
 test: testbed lint sanity matrix collection-link ## everything CI runs; one pytest summary at the end
 	MOLECULE_SCENARIOS="$(CI_SCENARIOS)" pytest -p no:cacheprovider -rs --durations=15 --real-koji \
-	  tests/unit tests/promtool tests/scenarios tests/real tests/integration
+	  tests/unit tests/promtool tests/alertmanager tests/scenarios tests/real tests/integration
 	$(call stage,pytest)
 
 .PHONY: demo

@@ -18,6 +18,9 @@ from render_rules import DASHBOARD, RULES_NAME, render_rules, render_rules_text
 
 HERE = pathlib.Path(__file__).resolve().parent
 CASES = HERE / "koji_alerts_test.yml"
+# The builder alerts' channel label, with the rules rendered for these builders' channels.
+CHANNEL_CASES = HERE / "koji_alerts_channels_test.yml"
+CHANNELS = {"koji_monitoring_builder_channels": {"b1": "default", "b2": "default", "b3": "image"}}
 PROMTOOL = shutil.which("promtool")
 
 needs_promtool = pytest.mark.skipif(
@@ -48,6 +51,27 @@ def test_rules_are_valid(rules_dir):
 def test_rule_cases_pass(rules_dir):
     result = _run("test", "rules", CASES.name, cwd=rules_dir)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@needs_promtool
+def test_builder_alerts_carry_the_channel_of_their_host(tmp_path):
+    render_rules(tmp_path, CHANNELS)
+    shutil.copy(CHANNEL_CASES, tmp_path / CHANNEL_CASES.name)
+    result = _run("check", "rules", RULES_NAME, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    result = _run("test", "rules", CHANNEL_CASES.name, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_without_channels_the_rules_have_no_channel_join():
+    """The default rules are unchanged: no recorded channel, no join."""
+    text = render_rules_text()
+    assert "kojiforge_builder_channel" not in text
+    assert "group_left" not in text
+    with_channels = yaml.safe_load(render_rules_text(CHANNELS))
+    assert with_channels["groups"][0]["name"] == "koji-builder-channels"
+    assert [(r["labels"]["host"], r["labels"]["channel"]) for r in with_channels["groups"][0]["rules"]] == [
+        ("b1", "default"), ("b2", "default"), ("b3", "image")]
 
 
 def test_every_alert_has_a_case():

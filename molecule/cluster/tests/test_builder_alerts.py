@@ -5,13 +5,16 @@ builder2 (the only builder of channel default) runs with kojid's maxjobs at 1 an
 KojiBuilderNotReady nor KojiBuilderSilent may even be pending for it, while the scheduler's
 metrics show its run and KojiBuilderOverloaded (severity info) is pending. Then kojid stops on
 builder1: KojiBuilderSilent fires for it within 120 s of the stop (the bound the role's default
-intervals give; the scenario's 5 s intervals give about 65 s).
+intervals give; the scenario's 5 s intervals give about 65 s), and Alertmanager delivers it to
+the webhook sink on the hub (prepare.yml) with builder1's host and channel labels and the
+alert's summary.
 
 Everything is put back (the sleep task canceled, maxjobs back through builders.yml, which reloads
 kojid, kojid started on builder1, both builders ready) so that the files after this one and the
 idempotence check find the deployed cluster.
 """
 
+import json
 import re
 import time
 
@@ -27,6 +30,11 @@ WATCH_SECONDS = 90
 # The requirement: a stopped kojid fires KojiBuilderSilent within two minutes.
 SILENT_WITHIN = 120
 OPEN = 1  # koji.TASK_STATES['OPEN']
+# What the webhook sink (prepare.yml) received from Alertmanager: one JSON notification a line.
+SINK_FILE = "/var/lib/kojiforge-webhook-sink/notifications.jsonl"
+# After KojiBuilderSilent fires, how long its notification may take: Prometheus sends it at its
+# next evaluation (5 s), Alertmanager waits group_wait (5 s in the scenario) before the first.
+DELIVERED_WITHIN = 60
 
 
 def _alerts(hub, host):
@@ -37,6 +45,25 @@ def _alerts(hub, host):
 
 def _query(hub, expr):
     return prometheus(hub, "/api/v1/query", query=expr)["result"]
+
+
+def _sink_notifications(hub):
+    """Every notification the webhook sink holds, oldest first."""
+    found = hub.run("cat %s" % SINK_FILE)
+    if found.rc != 0:
+        return []
+    return [json.loads(line) for line in found.stdout.splitlines() if line.strip()]
+
+
+def _silent_delivered(notifications, host):
+    """The firing KojiBuilderSilent alert of HOST in these notifications, if one came."""
+    for notification in notifications:
+        if notification.get("status") != "firing":
+            continue
+        for alert in notification.get("alerts", []):
+            if alert["labels"].get("alertname") == "KojiBuilderSilent" and alert["labels"].get("host") == host:
+                return dict(alert, received_at=notification.get("received_at"))
+    return None
 
 
 def _host_id(hub, name):
@@ -164,6 +191,9 @@ def test_loaded_builder_pages_neither_as_down_nor_as_not_ready(hub, loaded_build
 def test_stopped_kojid_is_silent_within_two_minutes(hub, builder1):
     _builders_ready(hub, [BUILDER1])
     assert not [a for a in _alerts(hub, BUILDER1) if a[0] == "KojiBuilderSilent"]
+    assert hub.service("kojiforge-webhook-sink").is_running, "the webhook sink of prepare.yml is not running"
+    # Only what arrives after the stop counts.
+    earlier = len(_sink_notifications(hub))
     stopped_at = time.monotonic()
     stopped = builder1.run("systemctl stop kojid")
     try:
@@ -183,6 +213,25 @@ def test_stopped_kojid_is_silent_within_two_minutes(hub, builder1):
         elapsed = time.monotonic() - stopped_at
         record_timing("KojiBuilderSilent after kojid stopped on builder1", elapsed)
         assert elapsed <= SILENT_WITHIN, "KojiBuilderSilent fired %.0f s after the stop" % elapsed
+
+        # Alertmanager delivers it to the webhook sink: builder1's host label and the summary.
+        try:
+            alert = wait_for("the webhook sink receiving KojiBuilderSilent for builder1",
+                             lambda: _silent_delivered(_sink_notifications(hub)[earlier:], BUILDER1),
+                             timeout=DELIVERED_WITHIN, interval=1)
+        except pytest.fail.Exception:
+            print("sink:", _sink_notifications(hub)[earlier:])
+            print("alertmanager:", hub.run("curl -s http://127.0.0.1:9093/api/v2/alerts").stdout)
+            print(hub.run("journalctl -u prometheus-alertmanager --no-pager -n 50").stdout)
+            raise
+        delivered = time.monotonic() - stopped_at
+        print("KojiBuilderSilent for builder1 reached the webhook sink %.0f s after kojid stopped (%.0f s after it fired)"
+              % (delivered, delivered - elapsed))
+        record_timing("KojiBuilderSilent notification at the webhook sink after kojid stopped on builder1", delivered)
+        assert alert["annotations"]["summary"] == "Enabled builder %s stopped checking in" % BUILDER1, alert
+        assert alert["labels"]["severity"] == "critical", alert
+        # koji_monitoring_builder_channels (group_vars/all.yml): grouped with builder1's channel.
+        assert alert["labels"].get("channel") == "createrepo", alert
     finally:
         started = builder1.run("systemctl start kojid")
         assert started.rc == 0, started.stderr
