@@ -3,13 +3,10 @@ tests/integration/test_alertmanager_silence_real.py): what it sends, idempotence
 and every malformed input refused before any request."""
 
 import datetime
-import json
-import threading
-import uuid
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
+from fakealertmanager import FakeAlertmanager
 from fakehub import runner
 
 runner.collection_path()
@@ -20,61 +17,11 @@ MATCHERS = [{'name': 'alertname', 'value': 'KojiBuilderSilent|KojiHubUnreachable
             {'name': 'job', 'value': 'koji'}]
 
 
-class FakeAlertmanager(object):
-    def __init__(self):
-        self.silences = {}
-        self.requests = []
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def answer(self, status, body=None):
-                text = b'' if body is None else json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header('Content-Type', 'application/json')
-                self.send_header('Content-Length', str(len(text)))
-                self.end_headers()
-                self.wfile.write(text)
-
-            def do_GET(self):
-                fake.requests.append(('GET', self.path, None))
-                if self.path == '/am/api/v2/silences':
-                    return self.answer(200, list(fake.silences.values()))
-                silence = fake.silences.get(self.path.rsplit('/', 1)[-1])
-                return self.answer(200, silence) if silence else self.answer(404, 'silence not found')
-
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers['Content-Length'])))
-                fake.requests.append(('POST', self.path, body))
-                silence_id = str(uuid.uuid4())
-                fake.silences[silence_id] = dict(body, id=silence_id, status={'state': 'active'})
-                self.answer(200, {'silenceID': silence_id})
-
-            def do_DELETE(self):
-                fake.requests.append(('DELETE', self.path, None))
-                silence = fake.silences.get(self.path.rsplit('/', 1)[-1])
-                if not silence:
-                    return self.answer(404, 'silence not found')
-                silence['status'] = {'state': 'expired'}
-                return self.answer(200)
-
-        self.server = HTTPServer(('127.0.0.1', 0), Handler)
-        self.url = 'http://127.0.0.1:%d/am/' % self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def writes(self):
-        return [r for r in self.requests if r[0] != 'GET']
-
-
 @pytest.fixture
 def am():
-    fake = FakeAlertmanager()
+    fake = FakeAlertmanager(prefix='/am')
     yield fake
-    fake.server.shutdown()
-    fake.server.server_close()
+    fake.stop()
 
 
 def run(am_or_url, check_mode=False, **args):
