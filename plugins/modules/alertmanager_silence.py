@@ -84,7 +84,7 @@ options:
       - How long the silence lasts from now, as Prometheus writes durations (V(90m), V(1h30m),
         V(45s), V(2d)) or a number of seconds. It must be positive.
       - With O(state=present), one of O(duration) and O(ends_at) is required. A silence always
-        ends: one left behind by a killed run stops silencing by itself.
+        ends, so one left behind by a killed run stops silencing by itself.
     type: str
   ends_at:
     description:
@@ -119,7 +119,7 @@ options:
 notes:
   - The regular expressions are checked with Python's C(re) before anything is sent; Alertmanager
     itself uses Go's RE2, which refuses a few constructs Python accepts (backreferences,
-    lookarounds): avoid them.
+    lookarounds), so avoid them.
 seealso:
   - name: Alertmanager's silences
     description: How silences select alerts.
