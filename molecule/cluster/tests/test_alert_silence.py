@@ -17,8 +17,8 @@ import time
 
 import yaml
 
-from conftest import BUILDER1, BUILDER2, HUB, record_timing, run_playbook, wait_ready
-from deployed_koji import http_get
+from conftest import BUILDER1, BUILDER2, HUB, record_timing, run_playbook
+from deployed_koji import http_get, wait_ready
 
 ALERTMANAGER = "http://127.0.0.1:9093"
 SINK = "/var/lib/kojiforge-webhook-sink/notifications.jsonl"
