@@ -388,8 +388,8 @@ def silenced_alerts(manager, silence_ids):
     for alert in alerts:
         if set(alert.get('status', {}).get('silencedBy') or []) & set(silence_ids):
             labels = alert.get('labels', {})
-            held.append(' '.join(part for part in (labels.get('alertname', '?'),
-                                                  labels.get('host') or labels.get('instance')) if part))
+            names = (labels.get('alertname', '?'), labels.get('host') or labels.get('instance'))
+            held.append(' '.join(part for part in names if part))
     return sorted(set(held))
 
 
