@@ -222,14 +222,14 @@ class SilenceError(Exception):
 def parse_duration(text):
     """Seconds of a Prometheus duration (1h30m) or a plain number; None when malformed."""
     text = text.strip()
-    if re.match(r'^-?\d+(\.\d+)?$', text):
-        return float(text)
+    sign = 1
     if text.startswith('-'):
-        rest = parse_duration(text[1:])
-        return None if rest is None else -rest
+        sign, text = -1, text[1:]
+    if re.match(r'^\d+(\.\d+)?$', text):
+        return sign * float(text)
     if not text or ''.join(match.group(0) for match in DURATION_PART.finditer(text)) != text:
         return None
-    return sum(int(number) * DURATION_SECONDS[unit] for number, unit in DURATION_PART.findall(text))
+    return sign * sum(int(number) * DURATION_SECONDS[unit] for number, unit in DURATION_PART.findall(text))
 
 
 def parse_time(text):
