@@ -57,7 +57,7 @@ def _role_variables(os_family, **overrides):
     for path in (ROLE / "defaults" / "main.yml", ROLE / "vars" / "main.yml", ROLE / "vars" / ("%s.yml" % os_family)):
         variables.update(trusted(loader.load_from_file(str(path)) or {}))
     variables.update({"groups": {"koji_web": ["web.koji.example.com"], "koji_hub": ["hub.koji.example.com"]},
-                      "ansible_managed": "Ansible managed"})
+                      "ansible_managed": "Ansible managed", "ansible_facts": {"os_family": os_family}})
     variables.update(overrides)
     return Templar(loader=loader, variables=trusted(variables))
 
