@@ -6,6 +6,7 @@ Required options are the one exception: they have no default by design.
 """
 
 import pathlib
+import re
 
 import pytest
 import yaml
@@ -50,3 +51,40 @@ def test_public_variables_are_prefixed_and_described(role):
         shared = role.name in SHARING and name in SHARED
         assert name.startswith(prefix) or shared, "%s: variable %s does not start with %s" % (role.name, name, prefix)
         assert spec.get("description"), "%s: variable %s has no description" % (role.name, name)
+
+
+def _referenced(value):
+    """The internal (__) variables a default's template names."""
+    return set(re.findall(r"\b(__[A-Za-z0-9_]+)", yaml.safe_dump(value)))
+
+
+@pytest.mark.parametrize("role", ROLES, ids=[r.name for r in ROLES])
+def test_no_default_needs_the_os_variables(role):
+    """The role's argument validation runs first, and templates every default (and every spec
+    default) then: with defaults/main.yml and vars/main.yml only, before the role's tasks load
+    vars/<OS>.yml. A default that names a variable defined only there fails every run (the
+    cluster scenario's converge did, for koji_monitoring's Alertmanager package)."""
+    defaults_file = role / "defaults" / "main.yml"
+    defaults = _load(defaults_file) if defaults_file.is_file() else {}
+    main_vars_file = role / "vars" / "main.yml"
+    main_vars = _load(main_vars_file) if main_vars_file.is_file() else {}
+    os_only = set()
+    for path in sorted((role / "vars").glob("*.yml")) if (role / "vars").is_dir() else ():
+        if path.name != "main.yml":
+            os_only.update(name for name in _load(path) if name not in main_vars and name not in defaults)
+    options = _main_options(role)
+    problems = []
+    for name, value in sorted(defaults.items()):
+        seen, todo = set(), _referenced(value)
+        while todo:  # through vars/main.yml's own templates
+            ref = todo.pop()
+            if ref in seen:
+                continue
+            seen.add(ref)
+            if ref in main_vars:
+                todo.update(_referenced(main_vars[ref]))
+        problems.extend("%s names %s (vars/<OS>.yml only)" % (name, ref) for ref in sorted(seen & os_only))
+    for name, spec in sorted(options.items()):
+        refs = _referenced(spec.get("default")) & os_only
+        problems.extend("the spec's default of %s names %s (vars/<OS>.yml only)" % (name, ref) for ref in sorted(refs))
+    assert problems == [], "%s: %s" % (role.name, "; ".join(problems))
