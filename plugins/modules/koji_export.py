@@ -166,21 +166,6 @@ requests:
   returned: always
   type: int
   sample: 4
-applied:
-  description: On a hub refusal, the calls that were made before it.
-  returned: failure
-  type: list
-  elements: dict
-refused:
-  description: On a hub refusal, the refused calls and the hub's error.
-  returned: failure
-  type: list
-  elements: dict
-not_applied:
-  description: On a hub refusal, the calls that were not sent.
-  returned: failure
-  type: list
-  elements: dict
 errors:
   description: On a validation failure, every problem found (nothing was written).
   returned: failure
