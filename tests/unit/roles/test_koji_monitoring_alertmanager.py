@@ -21,7 +21,8 @@ import pytest
 import yaml
 
 from role_templating import load_yaml, walk_tasks
-from test_koji_monitoring_prometheus import COLLECTIONS, PLATFORMS, ROLE, _render, _value, needs_collection
+from test_koji_monitoring_prometheus import (COLLECTIONS, FAKE_SYSTEMCTL, PLATFORMS, ROLE, _render, _value,
+                                             needs_collection)
 
 AMTOOL = "/usr/bin/amtool"
 SLACK_URL = "https://mattermost.example.com/hooks/s3cr3t-slack-hook"
@@ -209,17 +210,6 @@ def test_every_task_that_handles_the_configuration_logs_nothing_and_shows_no_dif
 
 
 # ----- the task files, run on this machine -----
-
-FAKE_SYSTEMCTL = """#!/bin/sh
-echo "$*" >> "%s"
-case "$1" in
-  show) printf 'Id=%%s\\nLoadState=loaded\\nActiveState=active\\nSubState=running\\n' "$2" ;;
-  is-enabled) echo enabled ;;
-  is-active) echo inactive; exit 3 ;;
-esac
-exit 0
-"""
-
 
 def _run_tasks(tmp_path, run, overrides=None, check=False, platform="Debian_12"):
     """set_vars, preflight and alertmanager.yml of the role, as root on this machine (the package is
