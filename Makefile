@@ -137,8 +137,8 @@ matrix: venv collection-link $(MATRIX_VENV)/bin/.installed ## sanity and unit te
 	PATH="$(MATRIX_VENV)/bin:$$PATH" pytest -p no:cacheprovider tests/unit tests/integration
 	$(call stage,matrix ansible-core $(MATRIX_CORE))
 
-# The scenarios that fit CI's time next to the real Koji lane; cluster, lifecycle, adoption and
-# hubs run by hand (make cluster, make lifecycle, make adoption, make hubs) before an issue that touches roles or
+# The scenarios that fit CI's time next to the real Koji lane; cluster, lifecycle, adoption, hubs
+# and kerberos run by hand (make cluster, make lifecycle, make adoption, make hubs, make kerberos) before an issue that touches roles or
 # playbooks is resolved.
 CI_SCENARIOS ?= koji_ca hub
 
@@ -161,6 +161,10 @@ adoption: venv collection-link testbed ## the adoption scenario (the site's CA a
 .PHONY: hubs
 hubs: venv collection-link testbed ## the hubs scenario (2 hubs, 2 web hosts, HAProxy; one hub stopped at a time)
 	MOLECULE_SCENARIOS=hubs pytest -p no:cacheprovider -rs -s tests/scenarios
+
+.PHONY: kerberos
+kerberos: venv collection-link testbed ## the kerberos scenario (a KDC; people, a builder and kojira log in with Kerberos beside certificates)
+	MOLECULE_SCENARIOS=kerberos pytest -p no:cacheprovider -rs -s tests/scenarios
 
 .PHONY: test
 test: testbed lint sanity matrix collection-link ## everything CI runs; one pytest summary at the end
