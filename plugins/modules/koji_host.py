@@ -93,7 +93,7 @@ options:
         C(compile/builder1.example.com@EXAMPLE.COM) (the hub's C(HostPrincipalFormat)).
       - Given to the hub when the host is added; when the Koji user of an existing host (a
         host logs in as its user) does not have it, it is added (C(editUser)). Principals
-        the host has besides are kept: the module never removes one.
+        the host has besides are kept; the module never removes one.
       - Must have the form C(primary[/instance]@REALM). A principal that another user or host
         has already fails the request before anything is written.
     type: str

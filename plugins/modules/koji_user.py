@@ -56,7 +56,7 @@ options:
     description:
       - Kerberos principal that the user logs in with, for example C(releng@EXAMPLE.COM).
       - Given to the hub when the user is created; an existing user that does not have it
-        gets it added (C(editUser)). Principals the user has besides are kept: the module
+        gets it added (C(editUser)). Principals the user has besides are kept; the module
         never removes one.
       - Must have the form C(primary[/instance]@REALM). A principal that another user or host
         has already fails the request before anything is written.
