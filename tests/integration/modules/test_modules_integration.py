@@ -188,7 +188,6 @@ def test_users(target):
                          'unknown permission no-such-perm')
 
 
-
 def test_kerberos_principals_are_mapped_to_existing_users_and_hosts(target):
     """krb_principal on a user and a host that exist already: added with editUser, the
     principals they had are kept, and a second run changes nothing. (Users and hosts cannot
@@ -207,8 +206,8 @@ def test_kerberos_principals_are_mapped_to_existing_users_and_hosts(target):
         assert sorted(target.anon.getUser(user)['krb_principals']) == sorted(
             [first, p + 'krbuser@KFIT.TEST'])
 
-    check_apply_reapply(target, 'koji_user', {'name': user, 'krb_principal': p + 'krbuser@KFIT.TEST'},
-                        verify_user)
+    check_apply_reapply(target, 'koji_user',
+                        {'name': user, 'krb_principal': p + 'krbuser@KFIT.TEST'}, verify_user)
     principal = 'compile/%s@KFIT.TEST' % host
 
     def verify_host():
@@ -221,6 +220,7 @@ def test_kerberos_principals_are_mapped_to_existing_users_and_hosts(target):
                          'belongs to user %s already' % user)
     assert_fails_cleanly(target, 'koji_user', {'name': user, 'krb_principal': p + 'no-realm'},
                          'malformed Kerberos principal')
+
 
 def test_external_repos(target):
     p = target.prefix

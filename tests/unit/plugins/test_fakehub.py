@@ -177,5 +177,5 @@ def test_kerberos_login_over_tls(tmp_path, monkeypatch):
         stranger = koji.ClientSession(fake.url, {'serverca': fake.certs['ca']})
         with pytest.raises(koji.GSSAPIAuthError, match='Unknown Kerberos principal'):
             stranger.gssapi_login(principal='stranger@EXAMPLE.COM')
-        assert [login['principal'] for login in logins] == ['svc@EXAMPLE.COM',
-                                                             'stranger@EXAMPLE.COM']
+        assert [login['principal'] for login in logins] == [
+            'svc@EXAMPLE.COM', 'stranger@EXAMPLE.COM']
