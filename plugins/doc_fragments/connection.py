@@ -42,17 +42,42 @@ options:
     type: str
   principal:
     description:
-      - Kerberos principal for GSSAPI login.
+      - Kerberos principal for Kerberos (GSSAPI) login, for example
+        C(koji-admin@EXAMPLE.COM); the hub maps it to a Koji user.
+      - With O(keytab), the principal whose key is taken from the keytab. With O(ccache) or
+        the default ticket cache, the principal whose ticket is used (not set, the cache's
+        default principal).
     type: str
   keytab:
     description:
-      - Kerberos keytab for GSSAPI login.
+      - Path of a Kerberos keytab on the host the module runs on, for Kerberos login with
+        O(principal) and no password (service accounts). The module gets its own ticket
+        from it (krb5's client keytab).
+      - Checked when the module logs in, before anything is written; a keytab that is
+        missing or not readable fails the task. Only the path appears in results and
+        messages, never the keytab's content.
+    type: path
+  ccache:
+    description:
+      - Kerberos ticket (credential) cache to log in with, on the host the module runs on,
+        for example C(FILE:/tmp/krb5cc_1000) or a plain path; a ticket got there before
+        with C(kinit). With O(keytab) too, the ticket got from the keytab is kept there.
+      - Not set (and no O(keytab)), the default ticket cache is used (E(KRB5CCNAME), else
+        krb5's default).
+      - A file cache that does not exist fails the task before anything is written (unless
+        O(keytab) is set). Taken from the profile's C(ccache) when the koji library reads
+        that key.
     type: path
   authtype:
     description:
       - How to log in when something must be written.
       - Default is the profile's C(authtype), else C(ssl) when O(cert) names a file,
         else C(password) when O(user) and O(password) are set, else C(kerberos).
+      - With C(kerberos), the module logs in with a keytab (O(keytab) and O(principal)), or
+        with the ticket in a ticket cache (O(ccache)), or, when neither is set, with the
+        ticket in the default ticket cache (E(KRB5CCNAME)). The hub must accept Kerberos at
+        its login URL; a login that fails names the principal, keytab or ticket cache it
+        used.
       - Reads are always anonymous; the module logs in only when there is something
         to write, so check mode and runs that change nothing need no credentials.
     type: str

@@ -52,6 +52,7 @@ def connection_argument_spec():
         password=dict(type='str', no_log=True),
         principal=dict(type='str'),
         keytab=dict(type='path'),
+        ccache=dict(type='path'),
         authtype=dict(type='str', choices=['ssl', 'password', 'kerberos']),
         batch_size=dict(type='int', default=DEFAULT_BATCH_SIZE),
         write_sessions=dict(type='int', default=DEFAULT_WRITE_SESSIONS),
@@ -80,6 +81,52 @@ def _counting_session_class():
             return super(CountingClientSession, self)._sendCall(handler, headers, request)
 
     return CountingClientSession
+
+
+def kerberos_credentials(config):
+    """Which Kerberos credentials a login uses, for messages (file names, never content)."""
+    parts = []
+    if config.get('principal'):
+        parts.append('principal %s' % config['principal'])
+    if config.get('keytab'):
+        parts.append('keytab %s' % config['keytab'])
+    if config.get('ccache'):
+        parts.append('ticket cache %s' % config['ccache'])
+    elif not config.get('keytab'):
+        parts.append('the default ticket cache (%s)'
+                     % ('KRB5CCNAME=%s' % os.environ['KRB5CCNAME']
+                        if os.environ.get('KRB5CCNAME') else 'KRB5CCNAME not set'))
+    return ', '.join(parts)
+
+
+def _ccache_file(ccache):
+    """The file a FILE (or untyped) credential cache name stands for, else None."""
+    kind, sep, residual = ccache.partition(':')
+    if not sep:
+        return ccache
+    if kind.upper() == 'FILE':
+        return residual
+    return None  # DIR, KEYRING, KCM, MEMORY...: krb5 tells whether it holds a ticket
+
+
+def check_kerberos_files(config):
+    """Refuse, before the login and so before any write, a keytab that is not a readable
+    file, and a file ticket cache that does not exist when no keytab could fill it."""
+    keytab = config.get('keytab')
+    if keytab:
+        if not os.path.isfile(keytab):
+            raise KojiModuleError('keytab %s does not exist or is not a file (option keytab); '
+                                  'nothing was written' % keytab)
+        if not os.access(keytab, os.R_OK):
+            raise KojiModuleError('keytab %s is not readable by this user (option keytab); '
+                                  'nothing was written' % keytab)
+    ccache = config.get('ccache')
+    if ccache and not keytab:
+        path = _ccache_file(ccache)
+        if path is not None and not os.path.exists(path):
+            raise KojiModuleError(
+                'ticket cache %s does not exist (option ccache): get a ticket first '
+                '(kinit) or give a keytab; nothing was written' % ccache)
 
 
 class KojiConnection:
@@ -126,8 +173,9 @@ class KojiConnection:
                 config = dict(koji.read_config(profile))
             except koji.ConfigurationError as exc:
                 raise KojiModuleError('cannot read koji profile %s: %s' % (profile, exc))
+        # a profile's ccache is read when the koji library knows the key (1.35 does not)
         for key in ('server', 'cert', 'serverca', 'user', 'password', 'principal', 'keytab',
-                    'authtype'):
+                    'ccache', 'authtype'):
             if params.get(key) is not None:
                 config[key] = params[key]
         for key in ('cert', 'serverca', 'keytab'):
@@ -176,13 +224,24 @@ class KojiConnection:
                 if not session.login():
                     raise KojiModuleError('password login to %s failed' % config['server'])
             else:
-                session.gssapi_login(principal=config.get('principal'),
-                                     keytab=config.get('keytab'))
+                check_kerberos_files(config)
+                # koji's gssapi_login tries sslLogin max_retries times (not 1 + max_retries
+                # as other calls do): with 0 it would never send it
+                session.opts['max_retries'] = 1
+                try:
+                    session.gssapi_login(principal=config.get('principal'),
+                                         keytab=config.get('keytab'),
+                                         ccache=config.get('ccache'))
+                finally:
+                    session.opts['max_retries'] = 0
         except KojiModuleError:
             raise
         except Exception as exc:
-            raise KojiModuleError('cannot log in to %s (%s): %s'
-                                  % (config['server'], authtype, self.describe(exc)))
+            used = ''
+            if authtype == 'kerberos':
+                used = ' as %s' % kerberos_credentials(config)
+            raise KojiModuleError('cannot log in to %s (%s%s): %s'
+                                  % (config['server'], authtype, used, self.describe(exc)))
 
     def describe(self, exc):
         """The text of a failed request; a timeout says so, and which option sets it."""

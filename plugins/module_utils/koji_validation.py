@@ -32,6 +32,8 @@ KNOWN_ARCHES = frozenset((
 ))
 ARCH_CHARS = re.compile(r'^[a-zA-Z0-9_\-]+$')
 URL_SCHEMES = ('http', 'https', 'ftp', 'file')
+# primary, optional /instance components (none empty), one @, a realm; no white space
+KRB_PRINCIPAL = re.compile(r'^[^/@\s]+(/[^/@\s]+)*@[^/@\s]+$')
 
 
 class Validator:
@@ -83,6 +85,15 @@ class Validator:
             re.compile(pattern)
         except re.error as exc:
             self.error('%s: %r is not a valid regular expression: %s', where, pattern, exc)
+
+    def krb_principal(self, where, principal):
+        """Check the form of a Kerberos principal: primary[/instance...]@REALM. (Which
+        characters the hub takes is the user name pattern's business, see koji_names.)"""
+        if not principal:
+            return
+        if not KRB_PRINCIPAL.match(principal):
+            self.error('%s: malformed Kerberos principal %r (expected primary[/instance]@REALM, '
+                       'for example compile/builder1.example.com@EXAMPLE.COM)', where, principal)
 
     def unique(self, where, items, what):
         seen = set()

@@ -89,7 +89,13 @@ options:
     default: true
   krb_principal:
     description:
-      - Kerberos principal of a new host (only used when the host is added).
+      - Kerberos principal the host's kojid logs in with, for example
+        C(compile/builder1.example.com@EXAMPLE.COM) (the hub's C(HostPrincipalFormat)).
+      - Given to the hub when the host is added; when the Koji user of an existing host (a
+        host logs in as its user) does not have it, it is added (C(editUser)). Principals
+        the host has besides are kept; the module never removes one.
+      - Must have the form C(primary[/instance]@REALM). A principal that another user or host
+        has already fails the request before anything is written.
     type: str
   hosts:
     description:
@@ -130,7 +136,7 @@ options:
         type: bool
         default: true
       krb_principal:
-        description: Kerberos principal of a new host.
+        description: Kerberos principal of the host, added when missing (see O(krb_principal)).
         type: str
 seealso:
   - module: kojiforge.koji.koji_channel

@@ -54,7 +54,12 @@ options:
     elements: str
   krb_principal:
     description:
-      - Kerberos principal of a new user (only used when the user is created).
+      - Kerberos principal that the user logs in with, for example C(releng@EXAMPLE.COM).
+      - Given to the hub when the user is created; an existing user that does not have it
+        gets it added (C(editUser)). Principals the user has besides are kept; the module
+        never removes one.
+      - Must have the form C(primary[/instance]@REALM). A principal that another user or host
+        has already fails the request before anything is written.
     type: str
   users:
     description:
@@ -75,7 +80,7 @@ options:
         type: list
         elements: str
       krb_principal:
-        description: Kerberos principal of a new user.
+        description: Kerberos principal of the user, added when missing (see O(krb_principal)).
         type: str
 notes:
   - Revoking C(admin) from the user the module logs in as, or disabling it, is refused

@@ -56,6 +56,58 @@ class UserCalls(object):
         self._touch()
         return self.state.add_user(username, status=status, krb_principal=krb_principal)
 
+    def editUser(self, userInfo, name=None, krb_principal_mappings=None):
+        # the hub's edit_user: admin only; a rename and/or Kerberos principal changes, each
+        # mapping {'old': principal or None, 'new': principal or None}; everything checked
+        # before anything changes. The users tables are not versioned: no event.
+        self._assert_perm('admin')
+        user = self._user(userInfo)
+        if name and user['name'] != name:
+            if not isinstance(name, str) or not USER_NAME_RE.match(name):
+                raise koji.GenericError('Name %s does not match RegexUserName value' % name)
+            taken = self.state.find_user(name)
+            if taken is not None and taken['name'] == name:
+                raise koji.GenericError('Name %s already taken by user %s' % (name, taken['id']))
+        added, removed = set(), set()
+        for pair in krb_principal_mappings or []:
+            if pair.get('old'):
+                removed.add(pair['old'])
+            new = pair.get('new')
+            if new:
+                if not isinstance(new, str):
+                    raise koji.GenericError('Kerberos principal should be string')
+                if not USER_NAME_RE.match(new):
+                    raise koji.GenericError('Kerberos principal %s does not match '
+                                            'RegexUserName value' % new)
+                added.add(new)
+        currents = set(user['krb_principals'])
+        if added & removed:
+            raise koji.GenericError('There are some conflicts between added and removed '
+                                    'Kerberos principals: %s' % ', '.join(added & removed))
+        if added & currents:
+            raise koji.GenericError('Cannot add existing Kerberos principals: %s'
+                                    % ', '.join(added & currents))
+        if removed - currents:
+            raise koji.GenericError('Cannot remove non-existent Kerberos principals: %s'
+                                    % ', '.join(removed - currents))
+        for principal in added:
+            other = self.state.find_user(principal)
+            if other is not None and principal in other['krb_principals']:
+                # the hub's user_krb_principals.krb_principal is UNIQUE
+                raise koji.GenericError(
+                    'IntegrityError: duplicate key value violates unique constraint '
+                    '"user_krb_principals_krb_principal_key"')
+        if name and user['name'] != name:
+            self._touch()
+            if user['name'] in self.state.passwords:
+                self.state.passwords[name] = self.state.passwords.pop(user['name'])
+            user['name'] = name
+            self.state.reindex()
+        if added or removed:
+            self._touch()
+            user['krb_principals'] = [p for p in user['krb_principals'] if p not in removed]
+            user['krb_principals'].extend(sorted(added))
+
     def _set_user_status(self, username, status):
         user = self.state.find_user(username)
         if not user:

@@ -25,6 +25,7 @@ import koji
 from koji.xmlrpcplus import dumps
 
 from .api import HubAPI
+from .kerberos import principal_from_header
 from .state import CallContext, HubState
 
 
@@ -280,6 +281,13 @@ class FakeHub(object):
 
     def _ssl_login(self, proxyuser=None, proxyauthtype=None, renew=False, exclusive=False):
         handler = self._local.handler
+        principal = principal_from_header(handler.headers.get('Authorization'))
+        if principal is not None:
+            # a Kerberos login (kerberos.py): the principal Apache would have authenticated
+            user = self.state.find_user(principal)
+            if user is None or principal not in user['krb_principals']:
+                raise koji.AuthError('Unknown Kerberos principal: %s' % principal)
+            return self._new_session(user['id'], koji.AUTHTYPES['GSSAPI'])
         cert = None
         if hasattr(handler.connection, 'getpeercert'):
             cert = handler.connection.getpeercert()

@@ -222,8 +222,9 @@ class HubState(object):
 
     def add_host(self, name, arches='x86_64', capacity=2.0, description=None, comment=None,
                  enabled=True, ready=False, task_load=0.0, update_ts=None,
-                 channels=('default',)):
-        """Add a builder host with its user; returns the host id.
+                 channels=('default',), krb_principal=None):
+        """Add a builder host with its user (Kerberos principal ``krb_principal``); returns
+        the host id.
 
         ``arches`` is a space-separated string or a list; ``channels`` are names and
         are created if missing; ``ready``, ``task_load`` and ``update_ts`` (seconds
@@ -233,7 +234,8 @@ class HubState(object):
         with self.lock:
             if isinstance(arches, (list, tuple)):
                 arches = ' '.join(arches)
-            uid = self.add_user(name, usertype=koji.USERTYPES['HOST'])
+            uid = self.add_user(name, usertype=koji.USERTYPES['HOST'],
+                                krb_principal=krb_principal)
             hid = self._next_id('host')
             self.hosts[hid] = {'id': hid, 'user_id': uid, 'name': name, 'update_ts': update_ts,
                                'ready': ready, 'task_load': float(task_load), 'arches': arches,

@@ -13,9 +13,13 @@ from ansible_collections.kojiforge.koji.plugins.module_utils.koji_params import 
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_plan import Plan
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_reads import read_values
 from ansible_collections.kojiforge.koji.plugins.module_utils.koji_validation import Validator
+from ansible_collections.kojiforge.koji.plugins.module_utils.planners.user import (
+    check_principal_owner, check_principals, missing_principal, plan_add_principal,
+)
 
 PHASE_ADD = 10
 PHASE_EDIT = 20
+PHASE_PRINCIPALS = 25
 PHASE_CHANNELS_OUT = 30
 PHASE_CHANNELS_IN = 40
 
@@ -37,6 +41,7 @@ def plan_hosts(conn, hosts, module):
             host['enabled'] = host['state'] == 'enabled'
         if host.get('channels') is not None:
             v.unique(where + ' channels', host['channels'], 'channel')
+    check_principals(v, names, 'host', hosts)
     v.check()
 
     names = [h['name'] for h in hosts]
@@ -44,12 +49,22 @@ def plan_hosts(conn, hosts, module):
     current = dict(zip(names, read_values(conn, [('getHost', [n], {}) for n in names])))
     with_channels = [h['name'] for h in hosts
                      if h.get('channels') is not None and current[h['name']]]
+    # a host logs in as its user, which holds its Kerberos principals
+    with_principal = [h['name'] for h in hosts
+                      if h.get('krb_principal') and current[h['name']]]
+    principals = sorted(set(h['krb_principal'] for h in hosts if h.get('krb_principal')))
     calls = [('getChannel', [c], {}) for c in channel_names]
     calls += [('listChannels', [], {'hostID': current[n]['id']}) for n in with_channels]
+    calls += [('getUser', [current[n]['user_id']], {}) for n in with_principal]
+    calls += [('getUser', [p], {}) for p in principals]
     values = read_values(conn, calls)
     channels = dict(zip(channel_names, values[:len(channel_names)]))
+    values = values[len(channel_names):]
     memberships = dict((n, sorted(c['name'] for c in chans))
-                       for n, chans in zip(with_channels, values[len(channel_names):]))
+                       for n, chans in zip(with_channels, values[:len(with_channels)]))
+    values = values[len(with_channels):]
+    host_users = dict(zip(with_principal, values[:len(with_principal)]))
+    owners = dict(zip(principals, values[len(with_principal):]))
     for host in hosts:
         where = 'host %s' % host['name']
         for channel in host.get('channels') or []:
@@ -58,6 +73,8 @@ def plan_hosts(conn, hosts, module):
                         'first)', where, channel)
         if current[host['name']] is None and not host.get('arches'):
             v.error('%s: arches are required to add a host', where)
+        check_principal_owner(v, where, host.get('krb_principal'),
+                              host_users.get(host['name']), owners)
     v.check()
 
     plan = Plan()
@@ -93,7 +110,8 @@ def plan_hosts(conn, hosts, module):
             if cur is None or host.get('purge_channels', True) is not False:
                 leave = sorted(set(member_of) - set(host['channels']))
             join = sorted(set(host['channels']) - set(member_of))
-        if cur is not None and not (edits or toggle or leave or join):
+        add_principal = missing_principal(host.get('krb_principal'), host_users.get(name))
+        if cur is not None and not (edits or toggle or leave or join or add_principal):
             continue
         after = dict(state, arches=sorted(host['arches'] if host.get('arches') is not None
                                           else state['arches']))
@@ -104,6 +122,12 @@ def plan_hosts(conn, hosts, module):
             after['enabled'] = host['enabled']
         if host.get('channels') is not None:
             after['channels'] = sorted(set(member_of) - set(leave) | set(join))
+        if host.get('krb_principal'):
+            principals_before = sorted(host_users[name]['krb_principals']) if cur else []
+            if cur is not None:
+                before['krb_principals'] = principals_before
+            after['krb_principals'] = sorted(set(principals_before)
+                                             | set([host['krb_principal']]))
         plan.object_change('host', name, 'create' if cur is None else 'update', before=before,
                            after=after)
         if cur is None:
@@ -117,6 +141,9 @@ def plan_hosts(conn, hosts, module):
             plan.add(PHASE_EDIT, 'host', name,
                      'enable host' if host['enabled'] else 'disable host',
                      'enableHost' if host['enabled'] else 'disableHost', name)
+        if add_principal:
+            plan_add_principal(plan, PHASE_PRINCIPALS, 'host', name, cur['user_id'],
+                               add_principal)
         for channel in leave:
             plan.add(PHASE_CHANNELS_OUT, 'host', name, 'remove from channel %s' % channel,
                      'removeHostFromChannel', name, channel)

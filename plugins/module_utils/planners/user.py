@@ -14,6 +14,7 @@ from ansible_collections.kojiforge.koji.plugins.module_utils.koji_validation imp
 
 PHASE_CREATE = 10
 PHASE_STATUS = 20
+PHASE_PRINCIPALS = 25
 PHASE_PERMS = 30
 STATUS_NORMAL = 0
 STATUS_BLOCKED = 1
@@ -24,26 +25,29 @@ def plan_users(conn, users, module):
     v = Validator()
     v.unique('users', [u['name'] for u in users], 'user')
     names.check(v, 'user', [u['name'] for u in users])
+    check_principals(v, names, 'user', users)
     for user in users:
-        if user.get('krb_principal') is not None:
-            names.check_value(v, 'user', 'user %r' % user['name'], user['krb_principal'],
-                              'Kerberos principal')
         if user.get('permissions') is not None:
             v.unique('user %s permissions' % user['name'], user['permissions'], 'permission')
     v.check()
 
     names = [u['name'] for u in users]
+    principals = sorted(set(u['krb_principal'] for u in users if u.get('krb_principal')))
     need_perms = any(u.get('permissions') for u in users)
     calls = [('getUser', [n], {}) for n in names]
+    calls += [('getUser', [p], {}) for p in principals]
     if need_perms:
         calls.append(('getAllPerms', [], {}))
     values = read_values(conn, calls)
     current = dict(zip(names, values[:len(names)]))
-    known_perms = set(p['name'] for p in values[len(names)]) if need_perms else set()
+    owners = dict(zip(principals, values[len(names):len(names) + len(principals)]))
+    known_perms = set(p['name'] for p in values[-1]) if need_perms else set()
     for user in users:
         for perm in user.get('permissions') or []:
             if perm not in known_perms:
                 v.error('user %s: unknown permission %s', user['name'], perm)
+        check_principal_owner(v, 'user %s' % user['name'], user.get('krb_principal'),
+                              current[user['name']], owners)
     v.check()
     with_perms = [u['name'] for u in users
                   if u.get('permissions') is not None and current[u['name']]]
@@ -70,7 +74,8 @@ def plan_users(conn, users, module):
         if user.get('permissions') is not None:
             grant = sorted(set(user['permissions']) - set(granted))
             revoke = sorted(set(granted) - set(user['permissions']))
-        if cur is not None and wanted_status == status and not (grant or revoke):
+        add_principal = missing_principal(user.get('krb_principal'), cur)
+        if cur is not None and wanted_status == status and not (grant or revoke or add_principal):
             continue
         if 'admin' in revoke:
             lockouts.setdefault(name, []).append('revoke admin from')
@@ -79,6 +84,11 @@ def plan_users(conn, users, module):
         after = {'state': 'enabled' if wanted_status == STATUS_NORMAL else 'disabled'}
         if user.get('permissions') is not None:
             after['permissions'] = sorted(user['permissions'])
+        if user.get('krb_principal'):
+            principals_before = sorted(cur['krb_principals']) if cur else []
+            if cur:
+                before['krb_principals'] = principals_before
+            after['krb_principals'] = sorted(set(principals_before) | set([user['krb_principal']]))
         plan.object_change('user', name, 'create' if cur is None else 'update', before=before,
                            after=after)
         if cur is None:
@@ -88,6 +98,8 @@ def plan_users(conn, users, module):
             plan.add(PHASE_STATUS, 'user', name,
                      'enable user' if wanted_status == STATUS_NORMAL else 'disable user',
                      'enableUser' if wanted_status == STATUS_NORMAL else 'disableUser', name)
+        if add_principal:
+            plan_add_principal(plan, PHASE_PRINCIPALS, 'user', name, name, add_principal)
         for perm in revoke:
             plan.add(PHASE_PERMS, 'user', name, 'revoke %s' % perm, 'revokePermission', name,
                      perm)
@@ -97,6 +109,47 @@ def plan_users(conn, users, module):
     if lockouts and not module.check_mode:
         refuse_self_lockout(conn, lockouts)
     return plan
+
+
+def check_principals(v, names, kind, declarations):
+    """The form of every declared Kerberos principal (``krb_principal``), its characters
+    (the hub's user name pattern, as for any principal) and that no two declarations of the
+    request name the same one."""
+    given = []
+    for item in declarations:
+        principal = item.get('krb_principal')
+        if principal is None:
+            continue
+        where = '%s %r' % (kind, item['name'])
+        names.check_value(v, 'user', where, principal, 'Kerberos principal')
+        v.krb_principal(where, principal)
+        given.append(principal)
+    v.unique('%ss' % kind, given, 'Kerberos principal')
+
+
+def check_principal_owner(v, where, principal, user, owners):
+    """A principal belongs to one Koji user: refuse one that another user (or host) has.
+    ``user`` is the hub's user the principal is declared for (None: created by this request);
+    ``owners`` maps each declared principal to getUser(principal)."""
+    owner = owners.get(principal) if principal else None
+    if owner is None or principal not in (owner.get('krb_principals') or []):
+        return
+    if user is None or owner['id'] != user['id']:
+        v.error('%s: Kerberos principal %s belongs to user %s already (a principal maps to '
+                'one user)', where, principal, owner['name'])
+
+
+def missing_principal(principal, user):
+    """The declared principal when the existing ``user`` (getUser) does not have it yet.
+    The user's other principals stay: the modules only add."""
+    if not principal or user is None:
+        return None
+    return principal if principal not in (user.get('krb_principals') or []) else None
+
+
+def plan_add_principal(plan, phase, obj_type, obj_name, user_info, principal):
+    plan.add(phase, obj_type, obj_name, 'add Kerberos principal %s' % principal, 'editUser',
+             user_info, krb_principal_mappings=[{'old': None, 'new': principal}])
 
 
 def refuse_self_lockout(conn, lockouts):

@@ -188,6 +188,40 @@ def test_users(target):
                          'unknown permission no-such-perm')
 
 
+def test_kerberos_principals_are_mapped_to_existing_users_and_hosts(target):
+    """krb_principal on a user and a host that exist already: added with editUser, the
+    principals they had are kept, and a second run changes nothing. (Users and hosts cannot
+    be deleted: they stay behind with the run's prefix, as in the other tests.)"""
+    p = target.prefix
+    user, host = p + 'krbuser', p + 'krbhost.example.com'
+    first = p + 'first@KFIT.TEST'
+    created = run_module(target, 'koji_user', {'name': user, 'krb_principal': first})
+    assert not created.get('failed'), created.get('msg')
+    created = run_module(target, 'koji_host', {'name': host, 'arches': ['x86_64']})
+    assert not created.get('failed'), created.get('msg')
+    host_user_id = target.anon.getHost(host)['user_id']
+    host_principals = list(target.anon.getUser(host_user_id)['krb_principals'])
+
+    def verify_user():
+        assert sorted(target.anon.getUser(user)['krb_principals']) == sorted(
+            [first, p + 'krbuser@KFIT.TEST'])
+
+    check_apply_reapply(target, 'koji_user',
+                        {'name': user, 'krb_principal': p + 'krbuser@KFIT.TEST'}, verify_user)
+    principal = 'compile/%s@KFIT.TEST' % host
+
+    def verify_host():
+        assert sorted(target.anon.getUser(host_user_id)['krb_principals']) == sorted(
+            host_principals + [principal])
+
+    check_apply_reapply(target, 'koji_host', {'name': host, 'krb_principal': principal},
+                        verify_host)
+    assert_fails_cleanly(target, 'koji_host', {'name': host, 'krb_principal': first},
+                         'belongs to user %s already' % user)
+    assert_fails_cleanly(target, 'koji_user', {'name': user, 'krb_principal': p + 'no-realm'},
+                         'malformed Kerberos principal')
+
+
 def test_external_repos(target):
     p = target.prefix
     args = {'repos': [{'name': p + 'baseos',

@@ -130,3 +130,52 @@ def test_certificate_login_and_module_over_tls(tmp_path):
         result = run('koji_tag', args)
         assert result['changed'] and not result.get('failed'), result
         assert fake.session(login=False).getTag('over-tls')['name'] == 'over-tls'
+
+
+def test_edituser_maps_kerberos_principals_like_the_hub(hub):
+    s = hub.hub.session()
+    hub.state.add_user('alice', krb_principal='alice@OLD.EXAMPLE.COM')
+    hub.state.add_user('bob', krb_principal='bob@EXAMPLE.COM')
+    start = hub.event()
+    s.editUser('alice', krb_principal_mappings=[{'old': None, 'new': 'alice@EXAMPLE.COM'}])
+    assert s.getUser('alice')['krb_principals'] == ['alice@OLD.EXAMPLE.COM',
+                                                    'alice@EXAMPLE.COM']
+    assert s.getUser('alice@EXAMPLE.COM')['name'] == 'alice'  # a principal finds its user
+    assert hub.event() == start  # the users tables are not versioned
+    assert hub.hub.write_log[-1][0] == 'editUser'
+    refusals = [
+        ([{'old': None, 'new': 'alice@EXAMPLE.COM'}], 'Cannot add existing Kerberos principals'),
+        ([{'old': 'nobody@EXAMPLE.COM', 'new': None}],
+         'Cannot remove non-existent Kerberos principals'),
+        ([{'old': 'a@X', 'new': 'a@X'}], 'conflicts between added and removed'),
+        ([{'old': None, 'new': 'bob@EXAMPLE.COM'}], 'duplicate key value'),
+        ([{'old': None, 'new': 'has space@EXAMPLE.COM'}], 'does not match RegexUserName'),
+    ]
+    for mappings, error in refusals:
+        with pytest.raises(koji.GenericError) as exc:
+            s.editUser('alice', krb_principal_mappings=mappings)
+        assert error in str(exc.value)
+    with pytest.raises(koji.GenericError, match='No such user'):
+        s.editUser('nobody', krb_principal_mappings=[{'old': None, 'new': 'n@EXAMPLE.COM'}])
+    with pytest.raises(koji.ActionNotAllowed):
+        hub.anon.editUser('alice', krb_principal_mappings=[{'old': None, 'new': 'z@X'}])
+    s.editUser('alice', krb_principal_mappings=[{'old': 'alice@OLD.EXAMPLE.COM', 'new': None}])
+    assert s.getUser('alice')['krb_principals'] == ['alice@EXAMPLE.COM']
+    assert hub.state.users[hub.state.find_user('bob')['id']]['krb_principals'] == [
+        'bob@EXAMPLE.COM']
+
+
+def test_kerberos_login_over_tls(tmp_path, monkeypatch):
+    from fakehub import kerberos
+    logins = kerberos.install(monkeypatch)
+    with FakeHub(tls=True, certdir=str(tmp_path)) as fake:
+        fake.state.add_user('svc', krb_principal='svc@EXAMPLE.COM')
+        session = koji.ClientSession(fake.url, {'serverca': fake.certs['ca']})
+        session.gssapi_login(principal='svc@EXAMPLE.COM')
+        assert session.getLoggedInUser()['name'] == 'svc'
+        assert session.getLoggedInUser()['authtype'] == koji.AUTHTYPES['GSSAPI']
+        stranger = koji.ClientSession(fake.url, {'serverca': fake.certs['ca']})
+        with pytest.raises(koji.GSSAPIAuthError, match='Unknown Kerberos principal'):
+            stranger.gssapi_login(principal='stranger@EXAMPLE.COM')
+        assert [login['principal'] for login in logins] == [
+            'svc@EXAMPLE.COM', 'stranger@EXAMPLE.COM']

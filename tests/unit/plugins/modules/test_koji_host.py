@@ -113,3 +113,62 @@ def test_enabled_not_given_keeps_a_host_disabled_by_hand(hub):
     assert result['changed'] is False
     hub.assert_unchanged(mark)
     assert hub.anon.getHost('b1.example.com')['enabled'] is False
+
+
+def test_krb_principal_is_mapped_to_an_existing_hosts_user(hub):
+    hub.state.add_host('b1.example.com', krb_principal='host/b1.example.com@EXAMPLE.COM')
+    mark = hub.mark()
+    principal = 'compile/b1.example.com@EXAMPLE.COM'
+    check = hub.run('koji_host', check_mode=True, diff=True, name='b1.example.com',
+                    krb_principal=principal)
+    assert check['changed'] and check['changes'][0]['changes'] == [
+        'add Kerberos principal %s' % principal]
+    assert check['diff'][0]['before']['krb_principals'] == ['host/b1.example.com@EXAMPLE.COM']
+    assert check['diff'][0]['after']['krb_principals'] == [
+        principal, 'host/b1.example.com@EXAMPLE.COM']
+    hub.assert_unchanged(mark)
+    result = hub.run('koji_host', name='b1.example.com', krb_principal=principal)
+    assert result['changed'] and not result.get('failed'), result
+    assert hub.writes_since(mark) == ['editUser']
+    user = hub.anon.getUser(hub.anon.getHost('b1.example.com')['user_id'])
+    assert sorted(user['krb_principals']) == [principal, 'host/b1.example.com@EXAMPLE.COM']
+    mark = hub.mark()
+    for check_mode in (True, False):
+        assert hub.run('koji_host', check_mode=check_mode, name='b1.example.com',
+                       krb_principal=principal)['changed'] is False
+    hub.assert_unchanged(mark)
+
+
+def test_a_new_host_gets_its_krb_principal_with_addhost(hub):
+    principal = 'compile/b2.example.com@EXAMPLE.COM'
+    result = hub.run('koji_host', name='b2.example.com', arches=['x86_64'],
+                     krb_principal=principal)
+    assert result['changes'][0]['changes'] == ['add host (arches x86_64)']
+    assert 'editUser' not in hub.hub.calls
+    assert hub.anon.getUser('b2.example.com')['krb_principals'] == [principal]
+    mark = hub.mark()
+    assert hub.run('koji_host', name='b2.example.com', krb_principal=principal)['changed'] \
+        is False
+    hub.assert_unchanged(mark)
+
+
+def test_bad_or_taken_host_principals_fail_before_any_write(hub):
+    hub.state.add_host('b1.example.com', krb_principal='compile/b1.example.com@EXAMPLE.COM')
+    hub.state.add_host('b2.example.com')
+    mark = hub.mark()
+    result = hub.run('koji_host', hosts=[
+        {'name': 'b3.example.com', 'arches': ['x86_64']},
+        {'name': 'b2.example.com', 'krb_principal': 'compile/b2.example.com'},
+    ])
+    assert result.get('failed')
+    assert "host 'b2.example.com': malformed Kerberos principal 'compile/b2.example.com'" \
+        in result['msg']
+    result = hub.run('koji_host', hosts=[
+        {'name': 'b3.example.com', 'arches': ['x86_64']},
+        {'name': 'b2.example.com', 'krb_principal': 'compile/b1.example.com@EXAMPLE.COM'},
+    ])
+    assert result.get('failed')
+    assert ('host b2.example.com: Kerberos principal compile/b1.example.com@EXAMPLE.COM '
+            'belongs to user b1.example.com already') in result['msg']
+    hub.assert_unchanged(mark)
+    assert hub.anon.getHost('b3.example.com') is None
