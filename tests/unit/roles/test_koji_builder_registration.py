@@ -110,7 +110,7 @@ def test_the_module_takes_the_options_register_yml_sends():
     source = (ROOT / "plugins" / "modules" / "koji_host.py").read_text(encoding="utf-8")
     documentation = yaml.safe_load(source.split("DOCUMENTATION = r'''", 1)[1].split("'''", 1)[0])
     sent = set(_yaml(ROLE / "tasks" / "register.yml")[0]["kojiforge.koji.koji_host"])
-    connection = {"server", "cert", "serverca"}
+    connection = {"server", "cert", "serverca", "authtype", "principal", "keytab"}
     assert sent - connection <= set(documentation["options"]), sent - set(documentation["options"])
     assert documentation["options"]["purge_channels"]["default"] is True
 
@@ -327,3 +327,21 @@ def test_logrotate_is_installed_with_kojids_packages_when_rotation_is_on(rotate)
     assert len(kojira) == 1
     assert _truth(_render("{{ %s }}" % kojira[0]["when"], role=KOJIRA,
                           extra={"kojira_log_rotate": rotate})) is rotate
+
+
+def test_a_kerberos_builder_is_registered_with_its_principal():
+    sent = _sent(_registration({"koji_builder_authentication": "kerberos", "koji_kerberos_realm": "EXAMPLE.COM"}))
+    assert sent["krb_principal"] == "compile/%s@EXAMPLE.COM" % sent["name"]
+
+
+def test_the_admin_writes_with_its_keytab_when_told():
+    sent = _sent(_registration({"koji_admin_authentication": "kerberos",
+                                "koji_admin_kerberos_principal": "kojiadmin@EXAMPLE.COM",
+                                "koji_admin_kerberos_keytab": "/root/kojiadmin.keytab"}))
+    assert sent["authtype"] == "kerberos"
+    assert sent["principal"] == "kojiadmin@EXAMPLE.COM" and sent["keytab"] == "/root/kojiadmin.keytab"
+    assert "cert" not in sent
+    # The default: the admin's certificate, as before.
+    default = _sent(_registration({}))
+    assert default["cert"] == "/etc/pki/koji/admin.pem"
+    assert not {"authtype", "principal", "keytab", "krb_principal"} & set(default)

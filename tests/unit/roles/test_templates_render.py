@@ -95,6 +95,10 @@ def _variables(os_family):
         "koji_hub_policy": {"tag": ["has_perm admin :: allow", "all :: deny"]},
         "koji_hub_extra_options": {"EmailDomain": "example.com", "CheckClientIP": False},
         "koji_web_metrics_require": ["ip 192.0.2.0/24", "host prometheus.koji.example.com"],
+        # _common's Kerberos client (kerberos.yml), as a role on a site with Kerberos passes it.
+        "_common_kerberos_realm": "KOJI.EXAMPLE.COM",
+        "_common_kerberos_kdcs": ["kdc1.koji.example.com", "kdc2.koji.example.com"],
+        "_common_kerberos_admin_server": "kdc1.koji.example.com",
     })
     # What _common's Apache entry point hands koji_hub and koji_web (its set_fact of the outputs),
     # from the OS variables loaded above.
