@@ -9,7 +9,6 @@ import configparser
 import re
 
 import pytest
-from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
 
 from role_templating import trust_as_template, trusted
