@@ -7,6 +7,7 @@ asks the running services: the koji CLI, curl against Apache, the hub's database
 """
 
 import re
+import subprocess
 import time
 
 import pytest
@@ -49,6 +50,17 @@ def hub():
 @pytest.fixture(scope="module")
 def builder():
     return _host(BUILDER_NAME)
+
+
+@pytest.fixture(scope="module")
+def kdc(hub):
+    """The KDC host, standing in for the machines of people who hold keytabs made there (dave of
+    KOJIKRB.TEST, mallory of OTHERKRB.TEST), with the Koji CA's certificate to check the hub's."""
+    host = _host("kdc.kojikrb.test")
+    ca = hub.file(CA).content_string
+    subprocess.run(["podman", "exec", "-i", "kdc.kojikrb.test", "sh", "-c", "cat > /root/koji-ca.crt"],
+                   input=ca, universal_newlines=True, check=True)
+    return host
 
 
 def kinit(hub, person, ccache, lifetime=None):
@@ -136,6 +148,34 @@ def test_forged_token_is_refused(hub):
             "-H 'Authorization: Negotiate YIIBhwYJKoZIhvcSAQICAQBuggF2MIIBcqADAgEFoQMCAQ6iBwMFAAAAAACj' %s",
             CA, url)
         assert status in ("401", "403"), (url, status)
+
+
+def test_principal_of_a_realm_not_allowed_is_refused(kdc):
+    """mallory@OTHERKRB.TEST gets a valid ticket for the hub through the realms' trust, and
+    Apache refuses it at both logins (koji_hub_kerberos_allowed_realms, koji_web_..._realms);
+    dave@KOJIKRB.TEST, from the same machine, gets in."""
+    def web_login(person, realm):
+        ccache = "FILE:/tmp/krb5cc_%s" % person
+        kdc.run_test("kinit -c %s -k -t /root/people/%s.keytab %s@%s", ccache, person, person, realm)
+        web = kdc.run("KRB5CCNAME=%s curl -sS --negotiate -u : --cacert /root/koji-ca.crt -o /dev/null "
+                      "-w '%%{http_code}' %s/login", ccache, WEB_URL)
+        hub_login = kdc.run("KRB5CCNAME=%s curl -sS --negotiate -u : --cacert /root/koji-ca.crt -o /dev/null "
+                            "-w '%%{http_code}' -X POST -H 'Content-Type: text/xml' %s/ssllogin",
+                            ccache, HUB_URL)
+        tickets = kdc.check_output("klist -c %s", ccache)
+        return web.stdout, hub_login.stdout, tickets
+
+    web, hub_login, tickets = web_login("mallory", "OTHERKRB.TEST")
+    # The trust worked: mallory holds a ticket for the hub's HTTP principal ...
+    assert "HTTP/%s@%s" % (HUB_NAME, REALM) in tickets, tickets
+    # ... which Apache accepted and then refused for its realm.
+    assert web == "401", web
+    assert hub_login == "401", hub_login
+    web, hub_login, _ = web_login("dave", REALM)
+    assert web == "302", web
+    # Past Apache, the hub itself answers the bare POST (with a fault or an error of its own,
+    # not Apache's refusal at the door).
+    assert hub_login not in ("401", "403", "000"), hub_login
 
 
 def test_expired_ticket_gets_no_session(hub):
