@@ -216,6 +216,9 @@ def _role_play(pattern, role, entries, out_dir, render):
                           "ansible.builtin.set_fact": COMPUTED[role]})
         if role in APACHE_ROLES:
             inputs = {"_common_apache_" + key: "{{ %s }}" % name for key, name in APACHE_ROLES[role].items()}
+            # _common's krb5.conf, as the role's Kerberos step passes it (kerberos.yml).
+            inputs.update({"_common_kerberos_" + key: "{{ %s_kerberos_%s }}" % (role, key)
+                           for key in ("realm", "kdcs", "admin_server")})
             tasks.append({"name": "Load _common's OS variables",
                           "ansible.builtin.include_role": {"name": "kojiforge.koji._common",
                                                            "tasks_from": "set_vars.yml", "public": True}})
