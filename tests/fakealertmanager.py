@@ -1,10 +1,11 @@
 """A small fake of Alertmanager's v2 API for the silences (and an alert list, empty unless a
 test fills it): enough for alertmanager_silence's unit tests and the maintenance playbooks'
-tests. Every request is recorded in order. The real Alertmanager is in
+tests. Every request is recorded in order, and when it came (`stamps`, time.monotonic()). The real Alertmanager is in
 tests/integration/test_alertmanager_silence_real.py."""
 
 import json
 import threading
+import time
 import uuid
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -14,6 +15,7 @@ class FakeAlertmanager(object):
         self.silences = {}
         self.alerts = []
         self.requests = []
+        self.stamps = []
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -30,6 +32,7 @@ class FakeAlertmanager(object):
 
             def do_GET(self):
                 fake.requests.append(('GET', self.path, None))
+                fake.stamps.append(time.monotonic())
                 if self.path.split('?')[0] == prefix + '/api/v2/silences':
                     return self.answer(200, list(fake.silences.values()))
                 if self.path.startswith(prefix + '/api/v2/alerts'):
@@ -40,12 +43,14 @@ class FakeAlertmanager(object):
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers['Content-Length'])))
                 fake.requests.append(('POST', self.path, body))
+                fake.stamps.append(time.monotonic())
                 silence_id = str(uuid.uuid4())
                 fake.silences[silence_id] = dict(body, id=silence_id, status={'state': 'active'})
                 self.answer(200, {'silenceID': silence_id})
 
             def do_DELETE(self):
                 fake.requests.append(('DELETE', self.path, None))
+                fake.stamps.append(time.monotonic())
                 silence = fake.silences.get(self.path.rsplit('/', 1)[-1])
                 if not silence:
                     return self.answer(404, 'silence not found')

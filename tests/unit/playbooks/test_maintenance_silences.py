@@ -78,8 +78,14 @@ def stub_collection(tmp_path, files, replaced=()):
     return tmp_path / 'collections'
 
 
+SETTLE = 3
+
+
 def inventory(tmp_path, am, monitoring_vars=None, hosts=None):
-    local = {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable}
+    # The settle pause before the expiry is 60 s by default; SETTLE keeps these runs short, and
+    # the backup test below checks that the pause is taken.
+    local = {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable,
+             'koji_maintenance_silence_settle_seconds': SETTLE}
     monitoring = {'koji_monitoring_alertmanager_enabled': True, 'koji_monitoring_job_name': 'kojijob',
                   'koji_monitoring_alertmanager_listen_address': '0.0.0.0:%d' % am.port}
     monitoring.update(monitoring_vars or {})
@@ -146,6 +152,10 @@ def test_backup_silences_the_lockout_alerts_and_expires_after(tmp_path, am, back
     assert silence['comment'].startswith('kojiforge.koji backup of hub.test')
     assert silence['status']['state'] == 'expired'
     assert lasts(silence) == pytest.approx(3600, abs=2)  # koji_maintenance_silence_backup_duration's 1h
+    # The last scrapes of the maintenance are evaluated under the silence: the settle pause
+    # comes between the maintenance and the expiry.
+    read, expired = (am.stamps[i] for i, r in enumerate(am.requests) if r[0] == 'DELETE' or r[1].endswith('?stub=1'))
+    assert expired - read >= SETTLE, (read, expired)
 
 
 def test_a_failed_backup_still_expires_its_silence(tmp_path, am, backup_collection):
