@@ -46,6 +46,12 @@ PY39_BIN := $(firstword $(wildcard /root/.pyenv/versions/3.9.*/bin))
 T0 := $(shell date +%s)
 stage = @printf '[stage] %s done: %s s since make started\n' '$(1)' "$$(( $$(date +%s) - $(T0) ))"
 
+# pytest-xdist workers: one per core, from 2 to 4 (PYTEST_WORKERS= runs pytest in one process).
+# In make test the scenarios and the real Koji lane are one xdist group (tests/conftest.py): one
+# worker runs them, in order, while the others take the unit tests; they are named first on the
+# command line so that their worker starts on them at once.
+PYTEST_WORKERS ?= -n $(shell n=$$(nproc); echo $$(( n > 4 ? 4 : (n < 2 ? 2 : n) )))
+
 .PHONY: help
 help: ## this list
 	@grep -hE '^[a-z][a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -103,7 +109,7 @@ endif
 
 .PHONY: unit
 unit: venv collection-link ## unit tests (modules, exporter), module integration tests on the fake hub, promtool, Alertmanager delivery
-	pytest -p no:cacheprovider tests/unit tests/integration tests/promtool tests/alertmanager
+	pytest -p no:cacheprovider $(PYTEST_WORKERS) tests/unit tests/integration tests/promtool tests/alertmanager
 
 # The version matrix. meta/runtime.yml claims only the ansible-core versions tested here: the
 # newest is the .venv's (the `ansible` package requirements-dev.txt pins brings it); `make matrix`
@@ -124,7 +130,7 @@ $(MATRIX_VENV)/bin/.installed: requirements-dev.txt
 	$(PYTHON) -m venv $(MATRIX_VENV)
 	$(MATRIX_VENV)/bin/pip install --quiet --upgrade pip
 	$(MATRIX_VENV)/bin/pip install --quiet "ansible-core==$(MATRIX_CORE).*" "ansible==$(MATRIX_ANSIBLE).*" \
-	  $$(grep -E '^(pytest|pytest-testinfra|koji|prometheus_client|flit_core|grafana-foundation-sdk)[<>=]' requirements-dev.txt) \
+	  $$(grep -E '^(pytest|pytest-testinfra|pytest-xdist|koji|prometheus_client|flit_core|grafana-foundation-sdk)[<>=]' requirements-dev.txt) \
 	  $$(grep -E '^-e ' requirements-dev.txt)
 	touch $@
 
@@ -134,7 +140,7 @@ matrix: venv collection-link $(MATRIX_VENV)/bin/.installed ## sanity and unit te
 	$(call offline_pip,$(MATRIX_VENV))
 	cd $(MATRIX_SANITY_COPY) && PATH="$(MATRIX_VENV)/bin:$$PATH" ansible-test sanity --requirements \
 	  --color no --python 3.11
-	PATH="$(MATRIX_VENV)/bin:$$PATH" pytest -p no:cacheprovider tests/unit tests/integration
+	PATH="$(MATRIX_VENV)/bin:$$PATH" pytest -p no:cacheprovider $(PYTEST_WORKERS) tests/unit tests/integration
 	$(call stage,matrix ansible-core $(MATRIX_CORE))
 
 # The scenarios that fit CI's time next to the real Koji lane; cluster, lifecycle, adoption, hubs
@@ -169,7 +175,8 @@ kerberos: venv collection-link testbed ## the kerberos scenario (a KDC; people, 
 .PHONY: test
 test: testbed lint sanity matrix collection-link ## everything CI runs; one pytest summary at the end
 	MOLECULE_SCENARIOS="$(CI_SCENARIOS)" pytest -p no:cacheprovider -rs --durations=15 --real-koji \
-	  tests/unit tests/promtool tests/alertmanager tests/scenarios tests/real tests/integration
+	  $(PYTEST_WORKERS) --dist loadgroup \
+	  tests/scenarios tests/real tests/integration tests/unit tests/promtool tests/alertmanager
 	$(call stage,pytest)
 
 .PHONY: demo

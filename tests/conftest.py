@@ -25,14 +25,35 @@ def pytest_addoption(parser):
                           "that need the real Koji")
 
 
+# With pytest-xdist (make test runs two workers), the tests that drive podman are one group, run
+# by one worker in their order: the molecule scenarios, then the real lane, whose local cluster
+# (a session fixture) is deployed once and torn down once, then the real half of the module
+# integration suite. They use fixed container names and must never overlap.
+PODMAN_GROUP = "podman"
+PODMAN_DIRS = ("scenarios", "real")
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "real_koji: needs the real Koji (--real-koji)")
-    if config.getoption("--real-koji"):
+    # Once per run: by the controlling process, not by each xdist worker.
+    if config.getoption("--real-koji") and not hasattr(config, "workerinput"):
         TIMINGS.path.unlink(missing_ok=True)
+
+
+def _drives_podman(item):
+    tests_dir = pathlib.Path(__file__).resolve().parent
+    try:
+        top = pathlib.Path(str(item.fspath)).resolve().relative_to(tests_dir).parts[0]
+    except ValueError:
+        return False
+    return top in PODMAN_DIRS or item.get_closest_marker("real_koji") is not None
 
 
 def pytest_collection_modifyitems(config, items):
     if config.getoption("--real-koji"):
+        for item in items:
+            if _drives_podman(item):
+                item.add_marker(pytest.mark.xdist_group(PODMAN_GROUP))
         return
     deselected = [item for item in items if item.get_closest_marker("real_koji")]
     if deselected:
