@@ -49,6 +49,8 @@ def _drives_podman(item):
     return top in PODMAN_DIRS or item.get_closest_marker("real_koji") is not None
 
 
+# tryfirst: xdist's worker reads the group marks in a hook of its own, registered after this file.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     if config.getoption("--real-koji"):
         for item in items:
