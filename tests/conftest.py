@@ -31,6 +31,7 @@ def pytest_addoption(parser):
 # integration suite. They use fixed container names and must never overlap.
 PODMAN_GROUP = "podman"
 PODMAN_DIRS = ("scenarios", "real")
+TESTS_DIR = pathlib.Path(__file__).resolve().parent
 
 
 def pytest_configure(config):
@@ -41,15 +42,14 @@ def pytest_configure(config):
 
 
 def _drives_podman(item):
-    tests_dir = pathlib.Path(__file__).resolve().parent
     try:
-        top = pathlib.Path(str(item.fspath)).resolve().relative_to(tests_dir).parts[0]
+        top = item.path.resolve().relative_to(TESTS_DIR).parts[0]
     except ValueError:
         return False
     return top in PODMAN_DIRS or item.get_closest_marker("real_koji") is not None
 
 
-# tryfirst: xdist's worker reads the group marks in a hook of its own, registered after this file.
+# tryfirst: xdist's worker reads the group marks in a hook of its own, which would otherwise run first.
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     if config.getoption("--real-koji"):

@@ -1,6 +1,7 @@
 """A small fake of Alertmanager's v2 API for the silences (and an alert list, empty unless a
 test fills it): enough for alertmanager_silence's unit tests and the maintenance playbooks'
-tests. Every request is recorded in order, and when it came (`stamps`, time.monotonic()). The real Alertmanager is in
+tests. Every request is recorded in order (`requests`), and when it came (`stamps`, the
+time.monotonic() of each). The real Alertmanager is in
 tests/integration/test_alertmanager_silence_real.py."""
 
 import json
@@ -31,8 +32,7 @@ class FakeAlertmanager(object):
                 self.wfile.write(text)
 
             def do_GET(self):
-                fake.requests.append(('GET', self.path, None))
-                fake.stamps.append(time.monotonic())
+                fake.record('GET', self.path, None)
                 if self.path.split('?')[0] == prefix + '/api/v2/silences':
                     return self.answer(200, list(fake.silences.values()))
                 if self.path.startswith(prefix + '/api/v2/alerts'):
@@ -42,15 +42,13 @@ class FakeAlertmanager(object):
 
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers['Content-Length'])))
-                fake.requests.append(('POST', self.path, body))
-                fake.stamps.append(time.monotonic())
+                fake.record('POST', self.path, body)
                 silence_id = str(uuid.uuid4())
                 fake.silences[silence_id] = dict(body, id=silence_id, status={'state': 'active'})
                 self.answer(200, {'silenceID': silence_id})
 
             def do_DELETE(self):
-                fake.requests.append(('DELETE', self.path, None))
-                fake.stamps.append(time.monotonic())
+                fake.record('DELETE', self.path, None)
                 silence = fake.silences.get(self.path.rsplit('/', 1)[-1])
                 if not silence:
                     return self.answer(404, 'silence not found')
@@ -62,6 +60,10 @@ class FakeAlertmanager(object):
         self.url = 'http://127.0.0.1:%d%s/' % (self.port, prefix)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+
+    def record(self, method, path, body):
+        self.requests.append((method, path, body))
+        self.stamps.append(time.monotonic())
 
     def writes(self):
         return [r for r in self.requests if r[0] != 'GET']

@@ -106,17 +106,23 @@ def run(tmp_path, collections, playbook, inventory_path, *extra):
     return proc.returncode, proc.stdout
 
 
-def order(am):
-    """(method, what) of each request: the module's creates and expiries, the stub's read."""
+def timeline(am):
+    """(what, when) of each request that counts: the module's creates and expiries, the stub's
+    read; `when` is the fake's time.monotonic() stamp."""
     out = []
-    for method, path, _body in am.requests:
+    for (method, path, _body), stamp in zip(am.requests, am.stamps):
         if method == 'POST':
-            out.append('create')
+            out.append(('create', stamp))
         elif method == 'DELETE':
-            out.append('expire')
+            out.append(('expire', stamp))
         elif path.endswith('?stub=1'):
-            out.append('maintenance')
+            out.append(('maintenance', stamp))
     return out
+
+
+def order(am):
+    """What each request that counts was, in order (see timeline())."""
+    return [what for what, _stamp in timeline(am)]
 
 
 def lasts(silence):
@@ -154,8 +160,8 @@ def test_backup_silences_the_lockout_alerts_and_expires_after(tmp_path, am, back
     assert lasts(silence) == pytest.approx(3600, abs=2)  # koji_maintenance_silence_backup_duration's 1h
     # The last scrapes of the maintenance are evaluated under the silence: the settle pause
     # comes between the maintenance and the expiry.
-    read, expired = (am.stamps[i] for i, r in enumerate(am.requests) if r[0] == 'DELETE' or r[1].endswith('?stub=1'))
-    assert expired - read >= SETTLE, (read, expired)
+    when = dict(timeline(am))
+    assert when['expire'] - when['maintenance'] >= SETTLE, timeline(am)
 
 
 def test_a_failed_backup_still_expires_its_silence(tmp_path, am, backup_collection):
